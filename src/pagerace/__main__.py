@@ -1,0 +1,5 @@
+"""`python -m pagerace` runs the command-line interface."""
+
+from pagerace.cli.main import main
+
+main()

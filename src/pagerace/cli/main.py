@@ -1,0 +1,56 @@
+"""pagerace's command-line entry point: a click group plus one module per command.
+
+Exit status: 0 no violation, 1 violation found, 2 bad usage or bad input (one error line,
+never a traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pagerace import __version__
+from pagerace.cli.errors import BadInput
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pagerace")
+def cli() -> None:
+    """pagerace: can this race happen?
+
+    An executable model of the Linux kernel's struct-page / vmemmap layer (HVO, RCU,
+    speculative references, virtio-mem, memory hot-remove) with a systematic
+    concurrency checker that explores the interleavings of simulated CPUs.
+    """
+
+
+def _register() -> None:
+    from pagerace.cli import memmap_cmd, probe_cmd
+
+    cli.add_command(memmap_cmd.memmap)
+    cli.add_command(probe_cmd.probe)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map every bad-input error to one line and exit status 2."""
+    try:
+        rv = cli.main(args=argv, prog_name="pagerace", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("pagerace: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        click.echo(f"pagerace: error: {e.format_message()}", err=True)
+        sys.exit(2)
+    except BadInput as e:
+        click.echo(f"pagerace: error: {e}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("pagerace: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
