@@ -1,0 +1,274 @@
+"""One execution of a program: the single place where steps are applied.
+
+An `Execution` owns the state of one run (the shared state dict, the thread generators,
+their next ops) and applies steps chosen by a strategy: `step(thread, outcome)` is the
+only function that changes the state. Strategies only choose. Thread bodies are
+re-executed from the start for every execution (generators cannot be copied).
+
+`apply_op` gives each op its meaning; `footprint` computes the locations a pending op
+would read and write by dry-running it on an overlay (see ops.py); `outcomes` lists the
+outcomes of a nondeterministic op whose effects actually differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pagerace.engine import violation as vk
+from pagerace.engine.ops import (
+    Atomic,
+    Await,
+    Choose,
+    CompareExchange,
+    FetchAdd,
+    Load,
+    Op,
+    Store,
+)
+from pagerace.engine.program import Program
+from pagerace.engine.view import State, StepView
+from pagerace.engine.violation import Violation, ViolationRecord
+
+Footprint = tuple[frozenset[Hashable], frozenset[Hashable]]
+EMPTY_FP: Footprint = (frozenset(), frozenset())
+
+
+def apply_op(op: Op, view: StepView, outcome: int = 0) -> Any:
+    """Perform `op` through `view`; return its result. May raise `Violation`."""
+    if isinstance(op, Atomic):
+        return op.fn(view, outcome)
+    if isinstance(op, Load):
+        return view.load(op.loc, op.default)
+    if isinstance(op, Store):
+        view.store(op.loc, op.value)
+        return None
+    if isinstance(op, CompareExchange):
+        old = view.load(op.loc, op.default)
+        if old == op.expected and type(old) is type(op.expected):
+            view.store(op.loc, op.new)
+        return old
+    if isinstance(op, FetchAdd):
+        old = view.load(op.loc, op.default)
+        view.store(op.loc, old + op.delta)
+        return old
+    if isinstance(op, Await):
+        if not op.pred(view):
+            raise RuntimeError("an Await step was applied while disabled")
+        return None
+    if isinstance(op, Choose):
+        return outcome
+    raise TypeError(f"a thread yielded {op!r}, which is not an op from pagerace.engine.ops")
+
+
+def op_outcomes(op: Op) -> int:
+    if isinstance(op, Choose):
+        return op.n
+    if isinstance(op, Atomic):
+        return op.outcomes
+    return 1
+
+
+def dependent(a: Footprint, b: Footprint) -> bool:
+    """Two steps conflict when one writes a location the other reads or writes."""
+    ar, aw = a
+    br, bw = b
+    return not (aw.isdisjoint(br) and aw.isdisjoint(bw) and bw.isdisjoint(ar))
+
+
+@dataclass(eq=False)
+class Event:
+    """One executed step."""
+
+    index: int
+    thread: int
+    pos: int  # 1-based index of this step within its thread
+    label: str
+    outcome: int
+    fp: Footprint
+    result: Any
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    old: dict[Hashable, Any] = field(default_factory=dict)
+    stack: tuple[str, ...] = ()
+    vc: list[int] = field(default_factory=list)  # vector clock, filled by DPOR
+
+
+class Execution:
+    """The state of one run and the one function (`step`) that advances it."""
+
+    def __init__(self, program: Program, max_steps: int | None = None,
+                 trace: bool = False) -> None:
+        self.program = program
+        self.max_steps = max_steps
+        self.trace = trace
+        self.state: State = dict(program.initial)
+        n = len(program.threads)
+        self.n = n
+        self.pending: list[Op | None] = [None] * n
+        self.results: list[Any] = [None] * n
+        self.steps: list[int] = [0] * n
+        self.events: list[Event] = []
+        self.violation: ViolationRecord | None = None
+        self.sometimes_hit: set[str] = set()
+        self._always = program.properties_of("always")
+        self._sometimes = program.properties_of("sometimes")
+        self._gens = [t.body() for t in program.threads]
+        for t in range(n):
+            if self.violation is None:
+                self._advance(t, None, first=True)
+
+    # -- thread plumbing -------------------------------------------------------------
+    def _advance(self, t: int, value: Any, first: bool = False) -> None:
+        gen = self._gens[t]
+        try:
+            op = next(gen) if first else gen.send(value)
+        except StopIteration as stop:
+            self.pending[t] = None
+            self.results[t] = stop.value
+            return
+        except Violation as v:
+            self.pending[t] = None
+            self.violation = v.record()
+            return
+        except Exception as e:  # a bug in the model, reported rather than crashing
+            self.pending[t] = None
+            self.violation = ViolationRecord(
+                vk.EXCEPTION, f"thread {self.program.threads[t].name}: "
+                f"{type(e).__name__}: {e}")
+            return
+        self.pending[t] = op
+
+    def _stack(self, t: int) -> tuple[str, ...]:
+        names = []
+        g: Any = self._gens[t]
+        while g is not None and hasattr(g, "gi_code"):
+            names.append(g.gi_code.co_name)
+            g = g.gi_yieldfrom
+        return tuple(names)
+
+    # -- queries -----------------------------------------------------------------------
+    def finished(self) -> bool:
+        return all(op is None for op in self.pending)
+
+    def over(self) -> bool:
+        return self.violation is not None or self.finished()
+
+    def is_enabled(self, t: int) -> bool:
+        op = self.pending[t]
+        if op is None:
+            return False
+        if isinstance(op, Await):
+            try:
+                return bool(op.pred(StepView(self.state, commit=False)))
+            except Violation:
+                return True  # stepping it will report the violation
+        return True
+
+    def enabled(self) -> list[int]:
+        return [t for t in range(self.n) if self.is_enabled(t)]
+
+    def footprint(self, t: int) -> Footprint:
+        """Locations the pending op of `t` would read and write (union over outcomes)."""
+        op = self.pending[t]
+        if op is None or isinstance(op, Choose):
+            return EMPTY_FP
+        if isinstance(op, Load):
+            return frozenset((op.loc,)), frozenset()
+        if isinstance(op, Store):
+            return frozenset(), frozenset((op.loc,))
+        if isinstance(op, CompareExchange | FetchAdd):
+            return frozenset((op.loc,)), frozenset((op.loc,))
+        reads: set[Hashable] = set()
+        writes: set[Hashable] = set()
+        for o in range(op_outcomes(op)):
+            view = StepView(self.state, commit=False)
+            try:
+                if isinstance(op, Await):
+                    op.pred(view)
+                else:
+                    apply_op(op, view, o)
+            except Exception:
+                pass
+            reads |= view.reads
+            writes |= view.writes
+        return frozenset(reads), frozenset(writes)
+
+    def outcomes(self, t: int) -> list[int]:
+        """The outcomes of `t`'s pending op whose effects differ (at least [0])."""
+        op = self.pending[t]
+        if op is None:
+            return [0]
+        n = op_outcomes(op)
+        if n == 1 or isinstance(op, Choose):
+            return list(range(n))
+        seen: dict[Any, int] = {}
+        for o in range(n):
+            view = StepView(self.state, commit=False)
+            try:
+                res: Any = repr(apply_op(op, view, o))
+            except Violation as v:
+                res = ("violation", v.kind, v.message)
+            sig = (res, frozenset(view.overlay.items()))
+            seen.setdefault(sig, o)
+        return sorted(seen.values())
+
+    # -- the step ----------------------------------------------------------------------
+    def step(self, t: int, outcome: int = 0) -> Event:
+        """Apply the pending op of thread `t` with `outcome`: the only state change."""
+        op = self.pending[t]
+        if op is None or self.violation is not None:
+            raise RuntimeError(f"thread {t} cannot step")
+        stack = self._stack(t) if self.trace else ()
+        view = StepView(self.state, commit=True)
+        result: Any = None
+        self.steps[t] += 1
+        try:
+            result = apply_op(op, view, outcome)
+        except Violation as v:
+            self.violation = v.record()
+        except Exception as e:
+            self.violation = ViolationRecord(
+                vk.EXCEPTION, f"{op.label}: {type(e).__name__}: {e}")
+        ev = Event(len(self.events), t, self.steps[t], op.label, outcome,
+                   (frozenset(view.reads), frozenset(view.writes)), result,
+                   view.notes, view.old, stack)
+        self.events.append(ev)
+        if self.violation is not None:
+            self.pending[t] = None
+            return ev
+        self._advance(t, result)
+        if self.violation is None and self.max_steps is not None \
+                and self.steps[t] >= self.max_steps and self.pending[t] is not None:
+            self.violation = ViolationRecord(
+                vk.STEP_BOUND, f"thread {self.program.threads[t].name} took "
+                f"{self.steps[t]} steps without finishing (bound {self.max_steps})")
+        if self.violation is None:
+            self._check_properties()
+        return ev
+
+    def _check_properties(self) -> None:
+        for p in self._always:
+            if not p.check(self.state):
+                self.violation = ViolationRecord(
+                    vk.PROPERTY, f"always {p.name}: {p.message or 'violated'}")
+                return
+        for p in self._sometimes:
+            if p.name not in self.sometimes_hit and p.check(self.state):
+                self.sometimes_hit.add(p.name)
+        if self.finished():
+            for p in self.program.properties_of("at_end"):
+                if not p.check(self.state):
+                    self.violation = ViolationRecord(
+                        vk.PROPERTY, f"at end {p.name}: {p.message or 'violated'}")
+                    return
+
+    def check_deadlock(self) -> bool:
+        """If live threads exist but none is enabled, record a deadlock; return True."""
+        if self.violation is None and not self.finished() and not self.enabled():
+            blocked = [self.program.threads[t].name for t in range(self.n)
+                       if self.pending[t] is not None]
+            self.violation = ViolationRecord(
+                vk.DEADLOCK, "every live thread is blocked: " + ", ".join(blocked))
+            return True
+        return False

@@ -1,0 +1,71 @@
+"""What an exploration returns: the verdict, the failing schedule, and statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pagerace.engine.schedule import Schedule
+from pagerace.engine.violation import ViolationRecord
+
+
+@dataclass
+class Stats:
+    executions: int = 0  # maximal executions explored (terminal, violating or deadlocked)
+    sleep_blocked: int = 0  # partial executions cut off by a sleep set (DPOR)
+    distinct_states: int = 0  # distinct terminal states (fingerprints)
+    max_depth: int = 0  # most steps in one execution
+    steps: int = 0  # steps applied in total, replays included
+    seconds: float = 0.0
+    first_violation_seconds: float | None = None
+
+    @property
+    def executions_per_second(self) -> float:
+        return self.executions / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "executions": self.executions,
+            "sleep_blocked": self.sleep_blocked,
+            "distinct_states": self.distinct_states,
+            "max_depth": self.max_depth,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 4),
+            "executions_per_second": round(self.executions_per_second, 1),
+            "first_violation_seconds": (None if self.first_violation_seconds is None
+                                        else round(self.first_violation_seconds, 4)),
+        }
+
+
+@dataclass
+class Found:
+    """One violating execution: what was hit and the schedule that hits it."""
+
+    violation: ViolationRecord
+    schedule: Schedule
+
+
+@dataclass
+class ExplorationResult:
+    strategy: str
+    found: list[Found] = field(default_factory=list)
+    terminal_states: set[str] = field(default_factory=set)
+    sometimes: dict[str, bool] = field(default_factory=dict)
+    stats: Stats = field(default_factory=Stats)
+    complete: bool = False  # the whole space was covered (no limit cut it short)
+    limit_hit: str | None = None  # "executions" | "time" when a limit stopped the search
+
+    @property
+    def violation(self) -> ViolationRecord | None:
+        return self.found[0].violation if self.found else None
+
+    @property
+    def schedule(self) -> Schedule | None:
+        return self.found[0].schedule if self.found else None
+
+    @property
+    def violations(self) -> list[ViolationRecord]:
+        return [f.violation for f in self.found]
+
+    def violation_set(self) -> set[tuple[str, str]]:
+        return {(v.kind, v.message) for v in self.violations}

@@ -1,0 +1,275 @@
+"""Stateless systematic search: naive exhaustive DFS and Source-DPOR with sleep sets.
+
+Algorithm: Source-DPOR, Algorithm 1 of P. Abdulla, S. Aronis, B. Jonsson, K. Sagonas,
+"Optimal Dynamic Partial Order Reduction", POPL 2014 (and JACM 2017), with sleep sets
+(P. Godefroid, LNCS 1032, 1996). Every maximal execution it completes belongs to a
+different Mazurkiewicz trace (sleep sets guarantee that); every trace is covered (source
+sets guarantee that). Where source sets alone would start a redundant exploration the
+sleep set cuts it off early: such partial runs are counted as `sleep_blocked`, not as
+executions. Wakeup trees (the "optimal" algorithm of the same paper) would avoid those
+partial runs too; they are not implemented.
+
+Happens-before is tracked with vector clocks: an event's immediate predecessors are its
+thread's previous event and the latest dependent events of other threads not already
+ordered before a later predecessor; an immediate predecessor on another thread is a race.
+For a race e ⋖ e' the algorithm computes v = notdep(e, E).e' and adds an initial of v
+(an enabled one) to the backtrack set of the state before e unless one is already there.
+A race whose reversal would need a blocked `Await` to run early is not reversible and is
+skipped.
+
+Naive DFS explores every enabled thread at every state (and every distinct outcome of a
+nondeterministic op): the reference the reductions are cross-checked against. With a
+preemption bound it becomes iterative context bounding's inner search (Musuvathi & Qadeer,
+PLDI 2007): a switch away from a still-enabled thread costs one preemption.
+
+The search is stateless: each execution re-runs the program from the start along the
+stack of choices (generators cannot be copied). No state caching is done: thread-local
+state lives in the generators and has no canonical form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pagerace.engine.execution import EMPTY_FP, Event, Execution, Footprint, dependent
+from pagerace.engine.fingerprint import fingerprint
+from pagerace.engine.limits import Budget, Limits
+from pagerace.engine.program import Program
+from pagerace.engine.result import ExplorationResult, Found
+from pagerace.engine.schedule import Choice, Schedule
+
+Mode = Literal["dfs", "dpor"]
+
+
+@dataclass(eq=False)
+class Node:
+    """A state on the current path and the choices made or pending there."""
+
+    enabled: list[int]
+    prev: int  # thread of the previous event (-1 at the root)
+    preemptions: int  # preemptions on the path before this node
+    backtrack: set[int] = field(default_factory=set)
+    done: set[int] = field(default_factory=set)
+    sleep: dict[int, Footprint] = field(default_factory=dict)
+    thread: int = -1
+    outcomes: list[int] | None = None
+    oi: int = 0
+    event: Event | None = None
+    fp_union: Footprint = EMPTY_FP
+
+    def choice(self) -> Choice:
+        assert self.outcomes is not None
+        return Choice(self.thread, self.outcomes[self.oi])
+
+
+def _union(a: Footprint, b: Footprint) -> Footprint:
+    return a[0] | b[0], a[1] | b[1]
+
+
+class TreeSearch:
+    def __init__(self, program: Program, mode: Mode, limits: Limits,
+                 stop_on_violation: bool) -> None:
+        self.program = program
+        self.mode = mode
+        self.limits = limits
+        self.stop = stop_on_violation
+        self.nthreads = len(program.threads)
+        self.result = ExplorationResult(strategy=mode)
+        self.stack: list[Node] = []
+
+    # -- DPOR race analysis --------------------------------------------------------------
+    def _analyze(self, i: int) -> None:
+        stack = self.stack
+        e = stack[i].event
+        assert e is not None
+        p = e.thread
+        efp = e.fp
+        cand: list[int] = []
+        seen_prev = False
+        for j in range(i - 1, -1, -1):
+            f = stack[j].event
+            assert f is not None
+            if f.thread == p:
+                if not seen_prev:
+                    cand.append(j)
+                    seen_prev = True
+            elif dependent(f.fp, efp):
+                cand.append(j)
+        clock = [0] * self.nthreads
+        races: list[int] = []
+        for j in cand:
+            f = stack[j].event
+            assert f is not None
+            if clock[f.thread] >= f.pos:
+                continue
+            if f.thread != p:
+                races.append(j)
+            fvc = f.vc
+            for k in range(self.nthreads):
+                if fvc[k] > clock[k]:
+                    clock[k] = fvc[k]
+        clock[p] = e.pos
+        e.vc = clock
+        for j in races:
+            self._reverse(j, i)
+
+    def _reverse(self, j: int, i: int) -> None:
+        stack = self.stack
+        ej = stack[j].event
+        assert ej is not None
+        v: list[Event] = []
+        for k in range(j + 1, i):
+            ek = stack[k].event
+            assert ek is not None
+            if ek.vc[ej.thread] < ej.pos:
+                v.append(ek)
+        ei = stack[i].event
+        assert ei is not None
+        v.append(ei)
+        initials: list[int] = []
+        seen: set[int] = set()
+        for idx, ek in enumerate(v):
+            if ek.thread in seen:
+                continue
+            seen.add(ek.thread)
+            if not any(ek.vc[em.thread] >= em.pos for em in v[:idx]):
+                initials.append(ek.thread)
+        node = stack[j]
+        if node.backtrack.intersection(initials):
+            return
+        usable = [q for q in initials if q in node.enabled]
+        if not usable:
+            return  # not reversible: the later step was blocked before the earlier one
+        q = ei.thread if ei.thread in usable else usable[0]
+        node.backtrack.add(q)
+
+    # -- choosing ---------------------------------------------------------------------
+    def _allowed(self, node: Node, t: int) -> bool:
+        bound = self.limits.preemption_bound
+        if bound is None or self.mode != "dfs":
+            return True
+        cost = 1 if (node.prev >= 0 and node.prev != t and node.prev in node.enabled) else 0
+        return node.preemptions + cost <= bound
+
+    def _pick(self, node: Node, options: list[int]) -> int:
+        return node.prev if node.prev in options else options[0]
+
+    def _new_node(self, ex: Execution) -> Node | None:
+        """A node for the current state, with its first choice; None if sleep-blocked."""
+        enabled = ex.enabled()
+        parent = self.stack[-1] if self.stack else None
+        prev = parent.thread if parent else -1
+        pre = 0
+        if parent is not None:
+            pre = parent.preemptions + (
+                1 if parent.prev >= 0 and parent.prev != parent.thread
+                and parent.prev in parent.enabled else 0)
+        node = Node(enabled=enabled, prev=prev, preemptions=pre)
+        if self.mode == "dpor" and parent is not None:
+            assert parent.event is not None
+            efp = parent.event.fp
+            node.sleep = {q: fp for q, fp in parent.sleep.items() if not dependent(fp, efp)}
+        options = [t for t in enabled if t not in node.sleep and self._allowed(node, t)]
+        if not options:
+            return None
+        if self.mode == "dfs":
+            node.backtrack = set(options)
+        else:
+            node.backtrack = {self._pick(node, options)}
+        node.thread = self._pick(node, options)
+        return node
+
+    # -- the loop ---------------------------------------------------------------------
+    def _step(self, ex: Execution, node: Node) -> None:
+        if node.outcomes is None:
+            node.outcomes = ex.outcomes(node.thread)
+        ev = ex.step(node.thread, node.outcomes[node.oi])
+        node.fp_union = _union(node.fp_union, ev.fp)
+        if node.event is not None:
+            ev.vc = node.event.vc  # a replayed step: same event, same clock
+        node.event = ev
+
+    def run(self) -> ExplorationResult:
+        budget = Budget(self.limits)
+        stats = self.result.stats
+        sometimes = {p.name for p in self.program.properties_of("sometimes")}
+        hit: set[str] = set()
+        while True:
+            ex = Execution(self.program, self.limits.max_steps)
+            # replay the stack; nodes whose event is unknown get analysed afresh
+            for i, node in enumerate(self.stack):
+                fresh = node.event is None
+                self._step(ex, node)
+                if fresh and self.mode == "dpor":
+                    self._analyze(i)
+                else:
+                    assert node.event is not None
+            blocked = False
+            while ex.violation is None and not ex.finished():
+                if ex.check_deadlock():
+                    break
+                node = self._new_node(ex)
+                if node is None:
+                    blocked = True
+                    break
+                self.stack.append(node)
+                self._step(ex, node)
+                if self.mode == "dpor":
+                    self._analyze(len(self.stack) - 1)
+            stats.steps += len(ex.events)
+            stats.max_depth = max(stats.max_depth, len(ex.events))
+            hit |= ex.sometimes_hit
+            if blocked:
+                stats.sleep_blocked += 1
+            else:
+                stats.executions += 1
+                if ex.violation is not None:
+                    if stats.first_violation_seconds is None:
+                        stats.first_violation_seconds = budget.elapsed()
+                    sched = Schedule(tuple(n.choice() for n in self.stack))
+                    self.result.found.append(Found(ex.violation, sched))
+                    if self.stop:
+                        break
+                else:
+                    self.result.terminal_states.add(fingerprint(ex.state, tuple(ex.results)))
+            if not self._backtrack():
+                self.result.complete = True
+                break
+            lim = budget.exhausted(stats.executions)
+            if lim is not None:
+                self.result.limit_hit = lim
+                break
+        stats.seconds = budget.elapsed()
+        stats.distinct_states = len(self.result.terminal_states)
+        self.result.sometimes = {name: name in hit for name in sorted(sometimes)}
+        return self.result
+
+    def _backtrack(self) -> bool:
+        while self.stack:
+            node = self.stack[-1]
+            assert node.outcomes is not None
+            if node.oi + 1 < len(node.outcomes):
+                node.oi += 1
+                node.event = None
+                return True
+            node.done.add(node.thread)
+            if self.mode == "dpor":
+                node.sleep[node.thread] = node.fp_union
+            rest = sorted(t for t in node.backtrack
+                          if t not in node.done and t not in node.sleep
+                          and self._allowed(node, t))
+            if rest:
+                node.thread = self._pick(node, rest)
+                node.outcomes = None
+                node.oi = 0
+                node.event = None
+                node.fp_union = EMPTY_FP
+                return True
+            self.stack.pop()
+        return False
+
+
+def tree_search(program: Program, mode: Mode, limits: Limits | None = None,
+                stop_on_violation: bool = True) -> ExplorationResult:
+    return TreeSearch(program, mode, limits or Limits(), stop_on_violation).run()

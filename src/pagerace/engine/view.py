@@ -1,0 +1,60 @@
+"""The state of one execution and the views a step sees of it.
+
+`State` is a plain dict from location to value (missing locations read as the op's
+default), shared by all threads: sequentially consistent memory. `StepView` is what an
+`Atomic` / `Await` function reads and writes through: it records every location read and
+written (the step's footprint) and any notes the step attaches for the trace. A dry-run
+view (`commit=False`) buffers writes in an overlay so the footprint of a pending step can
+be computed without changing the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+State = dict[Hashable, Any]
+
+
+class StepView:
+    """Reads and writes of one step, recorded; writes go to the state or to an overlay."""
+
+    __slots__ = ("state", "commit", "overlay", "reads", "writes", "notes", "old")
+
+    def __init__(self, state: State, commit: bool) -> None:
+        self.state = state
+        self.commit = commit
+        self.overlay: dict[Hashable, Any] = {}
+        self.reads: set[Hashable] = set()
+        self.writes: set[Hashable] = set()
+        self.notes: list[dict[str, Any]] = []
+        # location -> value before this step's first write (for traces)
+        self.old: dict[Hashable, Any] = {}
+
+    def load(self, loc: Hashable, default: Any = 0) -> Any:
+        """Read `loc` (its value as this step has left it so far)."""
+        self.reads.add(loc)
+        if loc in self.overlay:
+            return self.overlay[loc]
+        return self.state.get(loc, default)
+
+    def peek(self, loc: Hashable, default: Any = 0) -> Any:
+        """Read `loc` without recording it - only for assertions about ghost state that
+        must not create dependencies. Never use it to decide what a step does."""
+        if loc in self.overlay:
+            return self.overlay[loc]
+        return self.state.get(loc, default)
+
+    def store(self, loc: Hashable, value: Any) -> None:
+        """Write `value` to `loc`."""
+        if loc not in self.writes:
+            self.old[loc] = self.overlay[loc] if loc in self.overlay else self.state.get(loc)
+        self.writes.add(loc)
+        if self.commit:
+            self.state[loc] = value
+        else:
+            self.overlay[loc] = value
+
+    def note(self, text: str, **fields: Any) -> None:
+        """Attach a human-readable description (and structured fields) to this step."""
+        self.notes.append({"text": text, **fields})

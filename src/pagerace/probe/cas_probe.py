@@ -1,0 +1,331 @@
+"""Does a failed compare-and-swap fault on a read-only page on this CPU? Ask the CPU.
+
+The model (pagerace.kernel.arch) says, per architecture, whether a compare-and-swap whose
+compare fails performs a write cycle: x86 always does (LOCK CMPXCHG writes the old value
+back, Intel SDM), so get_page_unless_zero() on a struct page mapped read-only faults even
+when the refcount is zero and nothing would be changed. This module checks the model's
+profile for the host against the hardware:
+
+1. control: the hand-assembled compare-and-swap (pagerace.probe.machine_code) runs in a
+   child process on a read-write page with a failing compare; it must not fault, must
+   return the stored value and leave it unchanged. Otherwise the result is "inconclusive".
+2. probe: the same call on a read-only page, in a fresh child. Killed by SIGSEGV or SIGBUS
+   after set-up means the failed compare-and-swap faulted; a clean exit reporting the stored
+   value, unchanged, means it did not.
+
+Verdict against the profile: ALWAYS (failed CAS writes) agrees only with a fault, NEVER only
+with no fault, MAYBE with either.
+
+Leaves out: hosts without a variant in machine_code (status "unsupported", never a guess);
+which fault the kernel reports beyond the signal's name; the value left in memory after a
+fault (the child that owned the page is gone), so "value_after" is null then. The aarch64
+variants have not been run during development.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pagerace.kernel.arch import ArchProfile, FailedCasWrite, host_profile
+from pagerace.probe.child import DIFFERING_EXPECTED as EXPECTED_VALUE
+from pagerace.probe.child import EXIT_SETUP_ERROR, NEW_VALUE, STORED_VALUE
+from pagerace.probe.machine_code import CasCode, select_code
+
+CHILD_TIMEOUT_S = 60.0
+
+FAULT_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS})
+
+STATUS_OK = "ok"
+STATUS_INCONCLUSIVE = "inconclusive"
+STATUS_UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """What one child process did."""
+
+    returncode: int | None
+    """None when it timed out."""
+    ready: bool
+    """It finished set-up and was about to call the compare-and-swap."""
+    value_before: int | None = None
+    value_read: int | None = None
+    value_after: int | None = None
+    error: str | None = None
+    stderr: str = ""
+
+    @property
+    def signal_name(self) -> str | None:
+        """The name of the signal that killed it, if one did."""
+        if self.returncode is None or self.returncode >= 0:
+            return None
+        try:
+            return signal.Signals(-self.returncode).name
+        except ValueError:
+            return f"signal {-self.returncode}"
+
+    @property
+    def faulted(self) -> bool:
+        """Killed by SIGSEGV/SIGBUS after set-up: the compare-and-swap itself faulted."""
+        if not self.ready or self.returncode is None or self.returncode >= 0:
+            return False
+        return -self.returncode in {int(s) for s in FAULT_SIGNALS}
+
+    @property
+    def clean_unchanged(self) -> bool:
+        """Exited 0, returned the stored value and left it unchanged (a failed compare)."""
+        return (
+            self.returncode == 0
+            and self.ready
+            and self.value_before == STORED_VALUE
+            and self.value_read == STORED_VALUE
+            and self.value_after == STORED_VALUE
+        )
+
+    def describe(self) -> str:
+        """One line for reports."""
+        if self.returncode is None:
+            return "timed out"
+        if self.error:
+            return f"set-up failed: {self.error}"
+        if self.faulted:
+            return f"faulted ({self.signal_name})"
+        if self.signal_name:
+            where = "after set-up" if self.ready else "during set-up"
+            return f"killed by {self.signal_name} {where}"
+        if self.returncode != 0:
+            return f"exited with status {self.returncode}"
+        return (
+            f"no fault: read {_hex(self.value_read)}, "
+            f"value {_hex(self.value_before)} -> {_hex(self.value_after)}"
+        )
+
+
+def _hex(v: int | None) -> str:
+    return "?" if v is None else f"0x{v:08x}"
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with this package's source root importable in the child."""
+    env = dict(os.environ)
+    env.pop("PYTHONFAULTHANDLER", None)
+    root = str(Path(__file__).resolve().parents[2])
+    old = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = root if not old else root + os.pathsep + old
+    return env
+
+
+def parse_child_output(returncode: int | None, stdout: str, stderr: str) -> ChildOutcome:
+    """Read the child's JSON lines (see pagerace.probe.child) into a ChildOutcome."""
+    ready = False
+    fields: dict[str, Any] = {}
+    for line in stdout.splitlines():
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        stage = obj.get("stage")
+        if stage == "ready":
+            ready = True
+            fields["value_before"] = obj.get("value_before")
+        elif stage == "done":
+            fields["value_read"] = obj.get("value_read")
+            fields["value_after"] = obj.get("value_after")
+        elif stage == "error":
+            fields["error"] = str(obj.get("error"))
+    if returncode == EXIT_SETUP_ERROR and "error" not in fields:
+        fields["error"] = "set-up failed"
+    tail = stderr.strip().splitlines()[-5:]
+    return ChildOutcome(returncode=returncode, ready=ready, stderr="\n".join(tail), **fields)
+
+
+def run_child(
+    variant: str, page: str, compare: str = "differ", timeout: float = CHILD_TIMEOUT_S
+) -> ChildOutcome:
+    """Run one compare-and-swap in a child process (`page` is "ro" or "rw")."""
+    cmd = [sys.executable, "-m", "pagerace.probe.child", variant, page, "--compare", compare]
+    try:
+        p = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return parse_child_output(None, out, "")
+    return parse_child_output(p.returncode, p.stdout, p.stderr)
+
+
+def agrees_with(profile: ArchProfile, faulted: bool) -> bool:
+    """Whether an observed outcome is allowed by the profile's failed-CAS behaviour."""
+    if profile.failed_cas_writes is FailedCasWrite.ALWAYS:
+        return faulted
+    if profile.failed_cas_writes is FailedCasWrite.NEVER:
+        return not faulted
+    return True
+
+
+def _expectation(profile: ArchProfile) -> str:
+    return {
+        FailedCasWrite.ALWAYS: "must fault",
+        FailedCasWrite.NEVER: "must not fault",
+        FailedCasWrite.MAYBE: "may or may not fault",
+    }[profile.failed_cas_writes]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The probe's answer for one host."""
+
+    arch: str
+    profile: ArchProfile
+    status: str
+    code: CasCode | None
+    control: ChildOutcome | None
+    readonly: ChildOutcome | None
+    note: str
+
+    @property
+    def control_ok(self) -> bool | None:
+        return None if self.control is None else self.control.clean_unchanged
+
+    @property
+    def faults(self) -> bool | None:
+        """The answer: does a failed CAS fault on a read-only page here (None: unknown)."""
+        if self.status != STATUS_OK or self.readonly is None:
+            return None
+        return self.readonly.faulted
+
+    @property
+    def agrees(self) -> bool | None:
+        f = self.faults
+        return None if f is None else agrees_with(self.profile, f)
+
+    def to_json(self) -> dict[str, Any]:
+        """The --json object."""
+        ro = self.readonly
+        return {
+            "arch": self.arch,
+            "status": self.status,
+            "failed_cas_on_readonly_faults": self.faults,
+            "signal": ro.signal_name if ro is not None else None,
+            "model_profile": self.profile.name,
+            "model_failed_cas_writes": self.profile.failed_cas_writes.value,
+            "model_expectation": _expectation(self.profile),
+            "agrees": self.agrees,
+            "variant": self.code.variant if self.code else None,
+            "instruction": self.code.instruction if self.code else None,
+            "code_bytes": self.code.hex() if self.code else None,
+            "code_executed_in_development": (
+                self.code.executed_in_development if self.code else None
+            ),
+            "control_ok": self.control_ok,
+            "control": self.control.describe() if self.control else None,
+            "value_stored": STORED_VALUE,
+            "expected_arg": EXPECTED_VALUE,
+            "new_arg": NEW_VALUE,
+            "value_before": ro.value_before if ro else None,
+            "value_read": ro.value_read if ro else None,
+            "value_after": ro.value_after if ro else None,
+            "note": self.note,
+        }
+
+
+_UNTESTED_NOTE = (
+    "the aarch64 machine code was hand-assembled and checked against reference encodings, "
+    "but had not been run on an aarch64 CPU when it was written"
+)
+
+
+def interpret(
+    arch: str,
+    profile: ArchProfile,
+    code: CasCode,
+    control: ChildOutcome,
+    readonly: ChildOutcome | None,
+) -> ProbeResult:
+    """Turn the two children's outcomes into a verdict; never claims more than they show."""
+    notes: list[str] = []
+    if not code.executed_in_development:
+        notes.append(_UNTESTED_NOTE)
+    if not control.clean_unchanged:
+        notes.insert(0, f"control on a read-write page did not behave: {control.describe()}")
+        return ProbeResult(arch, profile, STATUS_INCONCLUSIVE, code, control, readonly,
+                           "; ".join(notes))
+    if readonly is None:
+        notes.insert(0, "the read-only probe did not run")
+        status = STATUS_INCONCLUSIVE
+    elif readonly.faulted or readonly.clean_unchanged:
+        status = STATUS_OK
+        if readonly.faulted:
+            notes.insert(0, "the failed compare-and-swap faulted on the read-only page: "
+                            "it needs write permission even though it changes nothing")
+        else:
+            notes.insert(0, "the failed compare-and-swap read the read-only page without "
+                            "faulting")
+    else:
+        status = STATUS_INCONCLUSIVE
+        notes.insert(0, f"read-only probe gave no clear answer: {readonly.describe()}")
+    return ProbeResult(arch, profile, status, code, control, readonly, "; ".join(notes))
+
+
+def run_probe(machine: str | None = None, timeout: float = CHILD_TIMEOUT_S) -> ProbeResult:
+    """Probe this host: control first, then the read-only page."""
+    arch = machine or platform.machine()
+    profile = host_profile(arch)
+    pointer_bits = ctypes.sizeof(ctypes.c_void_p) * 8
+    code = select_code(arch, profile.name, pointer_bits) if os.name == "posix" else None
+    if code is None:
+        note = (
+            f"no hand-assembled compare-and-swap for {arch or 'this machine'} "
+            f"({pointer_bits}-bit process, {os.name}); only x86-64 and aarch64 on POSIX "
+            "hosts are probed"
+        )
+        return ProbeResult(arch, profile, STATUS_UNSUPPORTED, None, None, None, note)
+    control = run_child(code.variant, "rw", timeout=timeout)
+    if not control.clean_unchanged:
+        return interpret(arch, profile, code, control, None)
+    readonly = run_child(code.variant, "ro", timeout=timeout)
+    return interpret(arch, profile, code, control, readonly)
+
+
+def _yes_no(v: bool | None) -> str:
+    return "unknown" if v is None else ("yes" if v else "no")
+
+
+def format_report(r: ProbeResult) -> str:
+    """The human-readable report."""
+    lines = ["pagerace probe: does a failed compare-and-swap fault on a read-only page?"]
+    lines.append(f"  arch:          {r.arch}")
+    lines.append(f"  status:        {r.status}")
+    if r.code is not None:
+        lines.append(f"  instruction:   {r.code.instruction}  [{r.code.variant}]")
+        lines.append(f"  code bytes:    {r.code.hex()}")
+        lines.append(
+            f"  call:          stored {_hex(STORED_VALUE)}, expected {_hex(EXPECTED_VALUE)} "
+            f"(compare fails), new {_hex(NEW_VALUE)}"
+        )
+    if r.control is not None:
+        ok = "ok" if r.control_ok else "FAILED"
+        lines.append(f"  control (rw):  {ok}: {r.control.describe()}")
+    if r.readonly is not None:
+        lines.append(f"  probe (ro):    {r.readonly.describe()}")
+    lines.append(f"  faults:        {_yes_no(r.faults)}")
+    lines.append(
+        f"  model profile: {r.profile.name} (failed CAS writes: "
+        f"{r.profile.failed_cas_writes.value}; {_expectation(r.profile)})"
+    )
+    lines.append(f"  agrees:        {_yes_no(r.agrees)}")
+    if r.note:
+        lines.append(f"  note:          {r.note}")
+    return "\n".join(lines)
