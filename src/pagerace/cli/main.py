@@ -26,10 +26,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from pagerace.cli import memmap_cmd, probe_cmd
+    from pagerace.cli import memmap_cmd, probe_cmd, replay_cmd
 
     cli.add_command(memmap_cmd.memmap)
     cli.add_command(probe_cmd.probe)
+    cli.add_command(replay_cmd.replay)
 
 
 _register()

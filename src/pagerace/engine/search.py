@@ -15,7 +15,9 @@ ordered before a later predecessor; an immediate predecessor on another thread i
 For a race e ⋖ e' the algorithm computes v = notdep(e, E).e' and adds an initial of v
 (an enabled one) to the backtrack set of the state before e unless one is already there.
 A race whose reversal would need a blocked `Await` to run early is not reversible and is
-skipped.
+skipped. Blocking needs one addition: a thread still blocked in an `Await` when a run ends
+never executes, so its await is analysed as a virtual last event; its races with the
+writes that disabled it schedule the runs where it goes first.
 
 Naive DFS explores every enabled thread at every state (and every distinct outcome of a
 nondeterministic op): the reference the reductions are cross-checked against. With a
@@ -29,17 +31,30 @@ state lives in the generators and has no canonical form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pagerace.engine.execution import EMPTY_FP, Event, Execution, Footprint, dependent
+from pagerace.engine.execution import Event, Execution, Footprint, dependent
 from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.limits import Budget, Limits
+from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
 from pagerace.engine.result import ExplorationResult, Found
 from pagerace.engine.schedule import Choice, Schedule
 
 Mode = Literal["dfs", "dpor"]
+
+
+@dataclass(eq=False)
+class SleepEntry:
+    """A thread's sleeping events: its op's distinct outcomes and those asleep (with fps)."""
+
+    outs: tuple[int, ...]
+    asleep: dict[int, Footprint]
+
+    def full(self) -> bool:
+        return all(o in self.asleep for o in self.outs)
 
 
 @dataclass(eq=False)
@@ -51,26 +66,24 @@ class Node:
     preemptions: int  # preemptions on the path before this node
     backtrack: set[int] = field(default_factory=set)
     done: set[int] = field(default_factory=set)
-    sleep: dict[int, Footprint] = field(default_factory=dict)
+    sleep: dict[int, SleepEntry] = field(default_factory=dict)
     thread: int = -1
-    outcomes: list[int] | None = None
+    outcomes: list[int] | None = None  # the outcomes of `thread` explored here
+    all_outcomes: tuple[int, ...] = ()
     oi: int = 0
     event: Event | None = None
-    fp_union: Footprint = EMPTY_FP
 
     def choice(self) -> Choice:
         assert self.outcomes is not None
         return Choice(self.thread, self.outcomes[self.oi])
 
 
-def _union(a: Footprint, b: Footprint) -> Footprint:
-    return a[0] | b[0], a[1] | b[1]
-
-
 class TreeSearch:
     def __init__(self, program: Program, mode: Mode, limits: Limits,
-                 stop_on_violation: bool) -> None:
+                 stop_on_violation: bool,
+                 on_execution: Callable[[Execution], None] | None = None) -> None:
         self.program = program
+        self.on_execution = on_execution
         self.mode = mode
         self.limits = limits
         self.stop = stop_on_violation
@@ -79,9 +92,11 @@ class TreeSearch:
         self.stack: list[Node] = []
 
     # -- DPOR race analysis --------------------------------------------------------------
-    def _analyze(self, i: int) -> None:
+    def _analyze(self, i: int, e: Event | None = None) -> None:
+        """Clock event `e` (default: the event of node i) against stack[:i]; reverse races."""
         stack = self.stack
-        e = stack[i].event
+        if e is None:
+            e = stack[i].event
         assert e is not None
         p = e.thread
         efp = e.fp
@@ -112,9 +127,19 @@ class TreeSearch:
         clock[p] = e.pos
         e.vc = clock
         for j in races:
-            self._reverse(j, i)
+            self._reverse(j, i, e)
 
-    def _reverse(self, j: int, i: int) -> None:
+    def _analyze_blocked(self, ex: Execution) -> None:
+        """A thread still blocked when the run ends races with the writes that disabled
+        it: analyse its pending `Await` as if it were the next event."""
+        end = len(self.stack)
+        for t in range(ex.n):
+            if ex.pending[t] is not None and isinstance(ex.pending[t], Await) \
+                    and not ex.is_enabled(t):
+                virtual = Event(end, t, ex.steps[t] + 1, "blocked", 0, ex.footprint(t), None)
+                self._analyze(end, virtual)
+
+    def _reverse(self, j: int, i: int, ei: Event) -> None:
         stack = self.stack
         ej = stack[j].event
         assert ej is not None
@@ -124,8 +149,6 @@ class TreeSearch:
             assert ek is not None
             if ek.vc[ej.thread] < ej.pos:
                 v.append(ek)
-        ei = stack[i].event
-        assert ei is not None
         v.append(ei)
         initials: list[int] = []
         seen: set[int] = set()
@@ -152,6 +175,11 @@ class TreeSearch:
         cost = 1 if (node.prev >= 0 and node.prev != t and node.prev in node.enabled) else 0
         return node.preemptions + cost <= bound
 
+    @staticmethod
+    def _asleep(node: Node, t: int) -> bool:
+        entry = node.sleep.get(t)
+        return entry is not None and entry.full()
+
     def _pick(self, node: Node, options: list[int]) -> int:
         return node.prev if node.prev in options else options[0]
 
@@ -169,8 +197,13 @@ class TreeSearch:
         if self.mode == "dpor" and parent is not None:
             assert parent.event is not None
             efp = parent.event.fp
-            node.sleep = {q: fp for q, fp in parent.sleep.items() if not dependent(fp, efp)}
-        options = [t for t in enabled if t not in node.sleep and self._allowed(node, t)]
+            for q, entry in parent.sleep.items():
+                if q == parent.thread:
+                    continue
+                awake = {o: fp for o, fp in entry.asleep.items() if not dependent(fp, efp)}
+                if awake:
+                    node.sleep[q] = SleepEntry(entry.outs, awake)
+        options = [t for t in enabled if not self._asleep(node, t) and self._allowed(node, t)]
         if not options:
             return None
         if self.mode == "dfs":
@@ -183,9 +216,11 @@ class TreeSearch:
     # -- the loop ---------------------------------------------------------------------
     def _step(self, ex: Execution, node: Node) -> None:
         if node.outcomes is None:
-            node.outcomes = ex.outcomes(node.thread)
+            node.all_outcomes = tuple(ex.outcomes(node.thread))
+            entry = node.sleep.get(node.thread)
+            node.outcomes = [o for o in node.all_outcomes
+                             if entry is None or o not in entry.asleep]
         ev = ex.step(node.thread, node.outcomes[node.oi])
-        node.fp_union = _union(node.fp_union, ev.fp)
         if node.event is not None:
             ev.vc = node.event.vc  # a replayed step: same event, same clock
         node.event = ev
@@ -217,6 +252,8 @@ class TreeSearch:
                 self._step(ex, node)
                 if self.mode == "dpor":
                     self._analyze(len(self.stack) - 1)
+            if self.mode == "dpor":
+                self._analyze_blocked(ex)
             stats.steps += len(ex.events)
             stats.max_depth = max(stats.max_depth, len(ex.events))
             hit |= ex.sometimes_hit
@@ -224,6 +261,8 @@ class TreeSearch:
                 stats.sleep_blocked += 1
             else:
                 stats.executions += 1
+                if self.on_execution is not None:
+                    self.on_execution(ex)
                 if ex.violation is not None:
                     if stats.first_violation_seconds is None:
                         stats.first_violation_seconds = budget.elapsed()
@@ -248,28 +287,30 @@ class TreeSearch:
     def _backtrack(self) -> bool:
         while self.stack:
             node = self.stack[-1]
-            assert node.outcomes is not None
+            assert node.outcomes is not None and node.event is not None
+            if self.mode == "dpor":
+                entry = node.sleep.setdefault(node.thread, SleepEntry(node.all_outcomes, {}))
+                entry.asleep[node.outcomes[node.oi]] = node.event.fp
             if node.oi + 1 < len(node.outcomes):
                 node.oi += 1
                 node.event = None
                 return True
             node.done.add(node.thread)
-            if self.mode == "dpor":
-                node.sleep[node.thread] = node.fp_union
             rest = sorted(t for t in node.backtrack
-                          if t not in node.done and t not in node.sleep
+                          if t not in node.done and not self._asleep(node, t)
                           and self._allowed(node, t))
             if rest:
                 node.thread = self._pick(node, rest)
                 node.outcomes = None
                 node.oi = 0
                 node.event = None
-                node.fp_union = EMPTY_FP
                 return True
             self.stack.pop()
         return False
 
 
 def tree_search(program: Program, mode: Mode, limits: Limits | None = None,
-                stop_on_violation: bool = True) -> ExplorationResult:
-    return TreeSearch(program, mode, limits or Limits(), stop_on_violation).run()
+                stop_on_violation: bool = True,
+                on_execution: Callable[[Execution], None] | None = None) -> ExplorationResult:
+    """Explore `program`; `on_execution` sees every maximal execution (for measurements)."""
+    return TreeSearch(program, mode, limits or Limits(), stop_on_violation, on_execution).run()

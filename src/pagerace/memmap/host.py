@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pagerace.memmap.hvo import Generation
 from pagerace.memmap.sizes import (
     SizeError,
+    format_exact,
     format_size,
     is_power_of_two,
     parse_page_size,
@@ -100,14 +101,14 @@ class Host:
 def _check_multiple(what: str, value: int, unit: int, unit_name: str) -> None:
     if value % unit != 0:
         raise HostError(
-            f"{what} {format_size(value)} is not a multiple of {unit_name} "
+            f"{what} {format_exact(value)} is not a multiple of {unit_name} "
             f"({format_size(unit)})"
         )
 
 
 def _check_pool(pool: HugetlbPool, page_size: int) -> None:
-    name = f"--hugetlb {format_size(pool.folio_bytes)}"
-    _check_multiple(name, pool.folio_bytes, page_size, "the page size")
+    name = f"--hugetlb {format_exact(pool.folio_bytes)}:{pool.count}"
+    _check_multiple(f"{name}: folio size", pool.folio_bytes, page_size, "the page size")
     if pool.folio_bytes < 2 * page_size or not is_power_of_two(pool.folio_bytes):
         raise HostError(
             f"{name}: a hugetlb folio is a power-of-two number (at least 2) of "

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from pagerace.memmap.host import HugetlbPool, Host, VirtioMemDevice
+from pagerace.memmap.host import Host, HugetlbPool, VirtioMemDevice
 from pagerace.memmap.hvo import FolioVmemmap, Generation, folio_vmemmap
 from pagerace.memmap.sizes import format_size
 
@@ -156,10 +156,18 @@ def _pool_cost(host: Host, pool: HugetlbPool, notes: list[str]) -> PoolCost:
 def _virtio_mem_cost(
     host: Host, index: int, dev: VirtioMemDevice, notes: list[str]
 ) -> VirtioMemCost:
-    name = f"virtio-mem{index} ({format_size(dev.fake_offline_bytes)} fake-offline)"
+    name = f"virtio-mem{index}"
     deduped = FolioVmemmap(dev.block_bytes, host.page_size, host.descriptor_size, 1)
     chunks = dev.fake_offline_bytes // dev.block_bytes
     would_save = chunks * deduped.freed_bytes
+    fake_descriptors = _descriptor_bytes(host, dev.fake_offline_bytes)
+    if chunks:
+        notes.append(
+            f"{name}: {format_size(dev.fake_offline_bytes)} of its "
+            f"{format_size(dev.plugged_bytes)} fake-offline in {chunks} chunk(s) of "
+            f"{format_size(dev.block_bytes)}: {format_size(fake_descriptors)} of "
+            "descriptors describe no usable memory"
+        )
     if chunks and deduped.why_nothing_freed is not None:
         notes.append(f"virtio-mem{index}: deduplicating fake-offline chunks frees nothing: "
                      f"{deduped.why_nothing_freed}")
@@ -174,7 +182,7 @@ def _virtio_mem_cost(
         saved_bytes=would_save if host.dedup_fake_offline else 0,
         device=dev,
         chunk=chunk,
-        fake_offline_descriptor_bytes=_descriptor_bytes(host, dev.fake_offline_bytes),
+        fake_offline_descriptor_bytes=fake_descriptors,
         dedup_would_save_bytes=would_save,
     )
 
@@ -185,7 +193,7 @@ def compute(host: Host) -> MemmapReport:
     notes: list[str] = []
     outside = host.memory_bytes - host.pool_bytes
     ram = Cost(
-        name="RAM outside hugetlb pools",
+        name="RAM outside pools",
         memory_bytes=outside,
         descriptor_bytes=_descriptor_bytes(host, outside),
     )

@@ -31,20 +31,27 @@ def share(part: int, whole: int) -> float:
 
 
 def format_share(part: int, whole: int) -> str:
-    return f"{100 * share(part, whole):.4g}%"
+    """A percentage with four decimals: 64-byte descriptors of 4 KiB pages are 1.5625%."""
+    return f"{100 * share(part, whole):.4f}%"
 
 
 def host_title(report: MemmapReport) -> str:
     h = report.host
+    nodes = "1 node" if h.nodes == 1 else f"{h.nodes} nodes"
     return (
-        f"struct page memory: {format_size(report.ram_bytes)} RAM, "
-        f"{format_size(h.page_size)} pages, {h.descriptor_size}-byte descriptors, "
-        f"HVO {h.generation.value}, {h.nodes} node(s)"
+        f"{format_size(report.ram_bytes)} RAM, {format_size(h.page_size)} pages, "
+        f"{h.descriptor_size} B struct page, HVO {h.generation.value}, {nodes}"
     )
 
 
+def _table(title: str) -> Table:
+    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+
+
 def cost_table(report: MemmapReport) -> Table:
-    table = Table(title=host_title(report), box=box.SIMPLE_HEAD, title_justify="left")
+    table = _table(host_title(report))
+    table.caption = "share: remaining descriptor memory / the row's memory"
+    table.caption_justify = "left"
     table.add_column("item")
     for name in ("memory", "descriptors", "saved", "remaining", "share"):
         table.add_column(name, justify="right")
@@ -74,11 +81,7 @@ def zero_struct_page_table(report: MemmapReport) -> Table | None:
     z = report.zero_struct_page
     if z is None:
         return None
-    table = Table(
-        title=f"removed range of {format_size(z.range_bytes)}: its vmemmap",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-    )
+    table = _table(f"removed range of {format_size(z.range_bytes)}: its vmemmap")
     table.add_column("vmemmap of the removed range")
     table.add_column("costs", justify="right")
     table.add_row("hole (today: unmapped and freed)", format_size(z.hole_bytes))
@@ -91,7 +94,7 @@ def zero_struct_page_table(report: MemmapReport) -> Table | None:
 
 
 def options_table(options: tuple[Option, ...]) -> Table:
-    table = Table(title="options compared", box=box.SIMPLE_HEAD, title_justify="left")
+    table = _table("options compared")
     table.add_column("option")
     for name in ("saved", "remaining", "share of RAM"):
         table.add_column(name, justify="right")

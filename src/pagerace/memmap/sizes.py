@@ -87,6 +87,12 @@ def parse_page_size(text: str) -> int:
     return size
 
 
+def format_exact(n: int) -> str:
+    """`format_size(n)` when that is exact, else the byte count: '2 MiB', '5000 bytes'."""
+    text = format_size(n)
+    return text if "." not in text else f"{n} bytes"
+
+
 def format_size(n: int) -> str:
     """`n` bytes in the largest binary unit not above it: '28 KiB', '1.22 GiB', '64 B'."""
     magnitude = abs(n)

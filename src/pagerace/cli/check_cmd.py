@@ -1,0 +1,55 @@
+"""`pagerace check SCENARIO`: explore one configuration; exit 0 pass, 1 violation, 2 bad input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from pagerace.cli.check_run import run_check
+from pagerace.cli.errors import BadInput
+from pagerace.cli.options import (
+    check_options_from,
+    exploration_options,
+    merge_params,
+    param_options,
+)
+from pagerace.engine.schedule import ScheduleError
+from pagerace.report.atomic import write_atomic
+from pagerace.report.html import render_check_html
+from pagerace.report.text import render_check_text
+from pagerace.report.trace_json import save_trace_file
+from pagerace.scenarios.base import ParamError, parse_assignments
+from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
+
+
+@click.command()
+@click.argument("scenario")
+@param_options
+@exploration_options
+@click.option("--replay", "replay_schedule", default=None, metavar="SCHEDULE",
+              help="Re-run this schedule instead of exploring.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a self-contained HTML report.")
+@click.option("--save-trace", type=click.Path(dir_okay=False), default=None,
+              help="Save the counterexample as a JSON trace for `pagerace replay`.")
+def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str | None,
+          replay_schedule: str | None, save_trace: str | None, **kw: Any) -> int:
+    """Check SCENARIO (a catalog name or a path to a scenario .py file)."""
+    try:
+        sc = load_scenario(scenario)
+        given = merge_params(parse_assignments(params), kw)
+        doc = run_check(sc, given, check_options_from(kw, replay_schedule))
+    except (ScenarioNotFound, ParamError, ScheduleError) as e:
+        raise BadInput(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        render_check_text(doc)
+    if html_path:
+        write_atomic(html_path, render_check_html(doc))
+    if save_trace and doc["trace"] is not None:
+        save_trace_file(save_trace, doc)
+    return 1 if doc["verdict"] == "violation" else 0

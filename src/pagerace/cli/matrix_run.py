@@ -1,0 +1,71 @@
+"""Running a scenario's matrix: every combination of its matrix parameters, one check each.
+
+Cells run in worker processes (one per core by default); each worker loads the scenario by
+the name or path it was given, so a scenario file from outside the catalog works too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from pagerace.cli.check_run import CheckOptions, run_check
+from pagerace.scenarios.base import ParamError, Scenario
+from pagerace.scenarios.catalog import load_scenario
+
+
+@dataclass
+class Matrix:
+    scenario: str
+    row_param: str
+    col_params: list[str]
+    rows: list[str]
+    columns: list[str]
+    cells: list[dict[str, Any]]
+
+    def cell(self, row: str, column: str) -> dict[str, Any]:
+        for c in self.cells:
+            if c["params"][self.row_param] == row and column_label(c, self.col_params) == column:
+                return c
+        raise KeyError((row, column))
+
+
+def column_label(doc: Mapping[str, Any], col_params: list[str]) -> str:
+    return "/".join(doc["params"][p] for p in col_params) if col_params else "-"
+
+
+def _one(args: tuple[str, dict[str, str], CheckOptions]) -> dict[str, Any]:
+    ref, params, opts = args
+    return run_check(load_scenario(ref), params, opts)
+
+
+def run_matrix(scenario: Scenario, ref: str, fixed: Mapping[str, str], opts: CheckOptions,
+               jobs: int = 1) -> Matrix:
+    mparams = scenario.matrix_params()
+    if not mparams:
+        raise ParamError(f"scenario {scenario.name} declares no matrix parameters")
+    scenario.resolve(fixed)  # validate early
+    overlap = [p.name for p in mparams if p.name in fixed]
+    if overlap:
+        raise ParamError(f"matrix parameters cannot be fixed: {', '.join(overlap)}")
+    row = scenario.matrix_rows or mparams[0].name
+    cols = [p for p in mparams if p.name != row]
+    row_values = list(scenario.param(row).choices or ())
+    col_values = [list(p.choices or ()) for p in cols]
+    work = []
+    for r in row_values:
+        for combo in itertools.product(*col_values):
+            params = dict(fixed)
+            params[row] = r
+            params.update({p.name: v for p, v in zip(cols, combo, strict=True)})
+            work.append((ref, params, opts))
+    if jobs > 1 and len(work) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            cells = list(pool.map(_one, work))
+    else:
+        cells = [_one(w) for w in work]
+    columns = ["/".join(c) for c in itertools.product(*col_values)] if cols else ["-"]
+    return Matrix(scenario.name, row, [p.name for p in cols], row_values, columns, cells)

@@ -1,0 +1,118 @@
+"""The hugetlb folio life cycle since v6.1 (2b21624fc232: frozen hugetlb folios).
+
+Models mm/hugetlb.c around HVO:
+- alloc_hugetlb_folio() = alloc_buddy_hugetlb_folio() + init_new_hugetlb_folio(): a
+  compound block from the buddy allocator (head refcount 1, PG_head, tails'
+  compound_head), then "Freeze head page": page_ref_freeze(head, 1) to 0 (if a speculative
+  reference raised the count, __free_pages() drops ours and the allocation fails; the
+  kernel's single retry is left out), then __folio_set_hugetlb (page_type).
+- enqueue_hugetlb_folio(): VM_BUG_ON_FOLIO(folio_ref_count(folio)) and into the free pool.
+- dequeue_hugetlb_folio() (dequeue_hugetlb_folio_node_exact): list_move, then
+  folio_ref_unfreeze(folio, 1) (a release store): the folio goes to a user.
+- free_huge_folio() (from __folio_put() when the user's last reference goes): back into the
+  pool (refcount stays 0), or - with `KernelConfig.hugetlb_free_to_buddy` (surplus pages) -
+  remove_hugetlb_folio() + update_and_free_hugetlb_folio().
+- remove_hugetlb_folio(): until v6.9 it ends with folio_ref_unfreeze(folio, 1), before
+  de-HVO; since bd225530a4c7 (G1+) __update_and_free_hugetlb_folio() unfreezes after
+  hugetlb_vmemmap_restore_folio().
+- __update_and_free_hugetlb_folio(): hugetlb_vmemmap_restore_folio() (de-HVO),
+  __folio_clear_hugetlb, [G1+: folio_ref_unfreeze(folio, 1)], __free_pages() back to the
+  buddy allocator.
+- dissolve_free_hugetlb_folio(): a free pool folio goes back to the buddy (offlining).
+
+The hugetlb bookkeeping (pool membership, the vmemmap-optimized flag) is kept in
+`("hugetlb", folio, ...)` locations, written under the hugetlb_lock by one thread at a time.
+Leaves out: hstates other than by order, NUMA nodes, reservations, subpools, cgroups,
+demotion, gigantic folios from CMA / memblock, the hugetlb_lock itself (the scenarios give
+each folio one owner).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pagerace.engine.ops import Atomic, Store
+from pagerace.engine.view import StepView
+from pagerace.engine.violation import Violation
+from pagerace.kernel import buddy, hvo
+from pagerace.kernel import struct_page as sp
+from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT, Gen, read_desc, write_desc
+
+if TYPE_CHECKING:
+    from pagerace.kernel.kernel import Kernel
+
+
+def pool_loc(folio: int) -> tuple[str, int, str]:
+    return ("hugetlb", folio, "state")
+
+
+def alloc_hugetlb_folio(k: Kernel, order: int, containing: int | None = None) -> Gen:
+    """alloc_fresh_hugetlb_folio() without HVO: returns the frozen folio or None."""
+    func = "alloc_buddy_hugetlb_folio"
+    page = yield from buddy.alloc_pages(k, order, containing, func)
+    if page is None:
+        return None
+    # Freeze head page
+    if not (yield from sp.page_ref_freeze(k, page, 1)):
+        yield from buddy.__free_pages(k, page, order)
+        return None
+    yield from write_desc(k, page, PAGE_TYPE, sp.PGTY_HUGETLB, "init_new_hugetlb_folio",
+                          f"init_new_hugetlb_folio: __folio_set_hugetlb [pfn {page}]")
+    yield Store(pool_loc(page), "new", "init_new_hugetlb_folio: new hugetlb folio")
+    return page
+
+
+def enqueue_hugetlb_folio(k: Kernel, folio: int) -> Gen:
+    """enqueue_hugetlb_folio(): VM_BUG_ON_FOLIO(folio_ref_count(folio), folio)."""
+    func = "enqueue_hugetlb_folio"
+    count = yield from read_desc(k, folio, REFCOUNT, func,
+                                 f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) [pfn {folio}]")
+    if count:
+        raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): folio "
+                        f"{folio} has refcount {count}")
+    yield Store(pool_loc(folio), "free", f"{func}: list_move to the free list")
+
+
+def dequeue_hugetlb_folio(k: Kernel, folio: int) -> Gen:
+    """dequeue_hugetlb_folio_node_exact(): list_move + folio_ref_unfreeze(folio, 1)."""
+    yield Store(pool_loc(folio), "active", "dequeue_hugetlb_folio: list_move to active")
+    yield from sp.page_ref_unfreeze(k, folio, 1, "dequeue_hugetlb_folio")
+
+
+def remove_hugetlb_folio(k: Kernel, folio: int) -> Gen:
+    """remove_hugetlb_folio(): off the hugetlb lists; until v6.9 also unfreezes."""
+    yield Store(pool_loc(folio), "removed", "remove_hugetlb_folio: list_del")
+    if not k.gen.unfreeze_after_restore:
+        yield from sp.page_ref_unfreeze(k, folio, 1, "remove_hugetlb_folio")
+
+
+def update_and_free_hugetlb_folio(k: Kernel, folio: int, order: int) -> Gen:
+    """__update_and_free_hugetlb_folio(): de-HVO, then back to the buddy allocator."""
+    func = "__update_and_free_hugetlb_folio"
+    yield from hvo.hugetlb_vmemmap_restore_folio(k, folio, order)
+    yield from write_desc(k, folio, PAGE_TYPE, None, func,
+                          f"{func}: __folio_clear_hugetlb [pfn {folio}]")
+    if k.gen.unfreeze_after_restore:
+        yield from sp.page_ref_unfreeze(k, folio, 1, func)
+    yield from buddy.__free_pages(k, folio, order)
+
+
+def free_huge_folio(k: Kernel, folio: int) -> Gen:
+    """free_huge_folio(): the last user reference is gone (refcount 0)."""
+    order = yield from sp.folio_order(k, folio, "free_huge_folio")
+    if k.config.hugetlb_free_to_buddy:
+        yield from remove_hugetlb_folio(k, folio)
+        yield from update_and_free_hugetlb_folio(k, folio, order)
+    else:
+        yield from enqueue_hugetlb_folio(k, folio)
+
+
+def dissolve_free_hugetlb_folio(k: Kernel, folio: int, order: int) -> Gen:
+    """dissolve_free_hugetlb_folio(): a free pool folio goes back to the buddy."""
+    def check(view: StepView, outcome: int) -> bool:
+        return bool(view.load(pool_loc(folio), None) == "free")
+    if not (yield Atomic(check, "dissolve_free_hugetlb_folio: folio_test_hugetlb_freed")):
+        return False
+    yield from remove_hugetlb_folio(k, folio)
+    yield from update_and_free_hugetlb_folio(k, folio, order)
+    return True

@@ -1,0 +1,135 @@
+"""RCU with real grace-period semantics, per CPU.
+
+Models the guarantee of synchronize_rcu() (Documentation/RCU/whatisRCU.rst): it returns only
+after every read-side critical section that had already begun when it was called has
+ended; sections that begin later are not waited for. State, per CPU:
+
+- `("rcu", cpu, "nesting")`: rcu_read_lock() nesting depth;
+- `("rcu", cpu, "gen")`: how many outermost sections the CPU has entered.
+
+synchronize_rcu() snapshots every CPU's (nesting, gen) in one step, then, for each CPU that
+was inside a section, `Await`s until that CPU has left that section: its nesting is 0 or
+its gen moved on (a CPU that left and re-entered is not waited for). The traces say
+"synchronize_rcu: waiting for CPU 1's section" and "grace period ends".
+
+With `KernelConfig.rcu_counts_preempt_disabled` (consolidated RCU, v4.20) a
+preempt_disable() / local_irq_disable() region is a read-side section too; otherwise
+those calls are not steps at all.
+
+Leaves out: expedited grace periods, call_rcu() callbacks, SRCU, the quiescent-state
+machinery (a grace period is exactly the wait above), and the deadlock of calling
+synchronize_rcu() inside a reader (reported as a bug).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pagerace.engine.ops import Atomic, Await
+from pagerace.engine.view import StepView
+from pagerace.engine.violation import Violation
+from pagerace.kernel.vmemmap import Gen
+
+if TYPE_CHECKING:
+    from pagerace.kernel.kernel import Kernel
+
+
+def nesting_loc(cpu: int) -> tuple[str, int, str]:
+    return ("rcu", cpu, "nesting")
+
+
+def gen_loc(cpu: int) -> tuple[str, int, str]:
+    return ("rcu", cpu, "gen")
+
+
+def _enter(k: Kernel, what: str) -> Gen:
+    cpu = k.cpu
+
+    def fn(view: StepView, outcome: int) -> None:
+        n = view.load(nesting_loc(cpu), 0)
+        if n == 0:
+            view.store(gen_loc(cpu), view.load(gen_loc(cpu), 0) + 1)
+        view.store(nesting_loc(cpu), n + 1)
+        view.note(f"{what} (CPU {cpu}, nesting {n + 1})", func=what, access="rcu",
+                  cpu=cpu, nesting=n + 1)
+    yield Atomic(fn, f"{what} [CPU {cpu}]")
+
+
+def _exit(k: Kernel, what: str) -> Gen:
+    cpu = k.cpu
+
+    def fn(view: StepView, outcome: int) -> None:
+        n = view.load(nesting_loc(cpu), 0)
+        if n <= 0:
+            raise Violation("bug", f"{what} on CPU {cpu} without a matching lock")
+        view.store(nesting_loc(cpu), n - 1)
+        tail = ": section ends" if n == 1 else ""
+        view.note(f"{what} (CPU {cpu}, nesting {n - 1}){tail}", func=what, access="rcu",
+                  cpu=cpu, nesting=n - 1)
+    yield Atomic(fn, f"{what} [CPU {cpu}]")
+
+
+def rcu_read_lock(k: Kernel) -> Gen:
+    yield from _enter(k, "rcu_read_lock")
+
+
+def rcu_read_unlock(k: Kernel) -> Gen:
+    yield from _exit(k, "rcu_read_unlock")
+
+
+def preempt_disable(k: Kernel) -> Gen:
+    if k.config.rcu_counts_preempt_disabled:
+        yield from _enter(k, "preempt_disable")
+
+
+def preempt_enable(k: Kernel) -> Gen:
+    if k.config.rcu_counts_preempt_disabled:
+        yield from _exit(k, "preempt_enable")
+
+
+def local_irq_disable(k: Kernel) -> Gen:
+    if k.config.rcu_counts_preempt_disabled:
+        yield from _enter(k, "local_irq_disable")
+
+
+def local_irq_enable(k: Kernel) -> Gen:
+    if k.config.rcu_counts_preempt_disabled:
+        yield from _exit(k, "local_irq_enable")
+
+
+def synchronize_rcu(k: Kernel, caller: str = "synchronize_rcu") -> Gen:
+    """Wait for the read-side sections that are in progress now, and only for those."""
+    me = k.cpu
+    ncpus = k.config.ncpus
+
+    def snapshot(view: StepView, outcome: int) -> tuple[tuple[int, int], ...]:
+        inside = []
+        for cpu in range(ncpus):
+            n = view.load(nesting_loc(cpu), 0)
+            if n > 0:
+                if cpu == me:
+                    raise Violation("bug", f"{caller}: synchronize_rcu() inside an RCU "
+                                    f"read-side critical section on CPU {cpu}")
+                inside.append((cpu, view.load(gen_loc(cpu), 0)))
+        if inside:
+            who = ", ".join(f"CPU {c}'s section" for c, _ in inside)
+            view.note(f"synchronize_rcu: waiting for {who}", func="synchronize_rcu",
+                      access="rcu", waiting=[c for c, _ in inside])
+        else:
+            view.note("synchronize_rcu: no CPU inside a read-side section: grace period "
+                      "ends", func="synchronize_rcu", access="rcu", waiting=[])
+        return tuple(inside)
+
+    inside = yield Atomic(snapshot, f"{caller}: synchronize_rcu() [CPU {me}]")
+    for i, (cpu, gen) in enumerate(inside):
+        last = i == len(inside) - 1
+        yield Await(_section_over(cpu, gen),
+                    f"synchronize_rcu: CPU {cpu}'s section has ended"
+                    + (": grace period ends" if last else ""))
+
+
+def _section_over(cpu: int, gen: int) -> Callable[[StepView], bool]:
+    def pred(view: StepView) -> bool:
+        return view.load(nesting_loc(cpu), 0) == 0 or view.load(gen_loc(cpu), 0) != gen
+    return pred

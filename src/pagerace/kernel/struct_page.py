@@ -1,0 +1,244 @@
+"""struct page: flags, compound head encoding, refcount helpers, compound_head().
+
+Models include/linux/page-flags.h, include/linux/page_ref.h, the generic
+atomic_fetch_add_unless() loop (include/linux/atomic/atomic-arch-fallback.h) and put_page /
+folio_put (include/linux/mm.h), with every shared-memory access one step in the kernel's
+order. A "page" is its pfn (pfn_to_page / page_to_pfn are free); a folio is its head pfn.
+
+Encodings of a tail's pointer to its head:
+- G0-G2 (`compound_head`): the head's struct page address | 1.
+- G3 (`compound_info`, v7.1 "mm: Rework compound_head() for power-of-2 sizeof(struct
+  page)"): GENMASK(63, order + log2(sizeof(struct page))) | 1, so all tails of one order are
+  byte-identical; compound_head() is `page & info`.
+
+Fake heads (G0-G2): after HVO the descriptor at the start of every remapped vmemmap page
+reads as the head (PG_head set). page_fixed_fake_head() (v5.18 e7d324850bfc) detects one:
+the page is PAGE_SIZE-aligned, has PG_head, and page[1].compound_head has bit 0 set; the
+real head is then page[1].compound_head - 1 (with the mask encoding: page & info).
+
+Leaves out: the hugetlb_optimize_vmemmap_key static branch (assumed enabled: it is
+incremented before any remap, so whenever a fake head exists the check runs), the
+CONFIG_DEBUG_VM checks in page_ref_unfreeze(), PagePoisoned, folio_test_slab and
+page_ref tracepoints; flags other than PG_head / PG_lru.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pagerace.kernel.atomics import try_cmpxchg_desc
+from pagerace.kernel.vmemmap import (
+    FLAGS,
+    FLAGS_1,
+    PAGE_TYPE,
+    REFCOUNT,
+    Gen,
+    read_desc,
+    update_desc,
+    write_desc,
+)
+
+if TYPE_CHECKING:
+    from pagerace.kernel.kernel import Kernel
+
+PG_LRU = 1 << 5
+PG_HEAD = 1 << 6
+FLAG_NAMES = {PG_LRU: "PG_lru", PG_HEAD: "PG_head"}
+
+PGTY_HUGETLB = "hugetlb"
+PGTY_OFFLINE = "offline"
+
+
+def flag_names(flags: int) -> list[str]:
+    return [name for bit, name in FLAG_NAMES.items() if flags & bit]
+
+
+# -- encodings (pure) ----------------------------------------------------------------------
+
+def encode_compound_head(k: Kernel, head: int, order: int) -> int:
+    """What set_compound_head(tail, head, order) stores for this generation."""
+    g = k.geometry
+    if k.gen.mask_encoding:
+        return g.compound_info_mask(order)
+    return g.desc_addr(head) | 1
+
+
+def decode_compound_head(k: Kernel, page: int, info: int) -> int | None:
+    """The head pfn a tail's compound_head / compound_info points at (None: not a tail)."""
+    if not info & 1:
+        return None
+    g = k.geometry
+    if k.gen.mask_encoding:
+        return g.addr_pfn(g.desc_addr(page) & info)
+    return g.addr_pfn(info - 1)
+
+
+# -- refcount ------------------------------------------------------------------------------
+
+def page_ref_count(k: Kernel, page: int, func: str = "page_ref_count") -> Gen:
+    """atomic_read(&page->_refcount)."""
+    return (yield from read_desc(k, page, REFCOUNT, func,
+                                 f"{func}: atomic_read(&page->_refcount) [pfn {page}]"))
+
+
+def atomic_read_acquire(k: Kernel, page: int, func: str) -> Gen:
+    """atomic_read_acquire(&page->_refcount) (ordering is implicit: SC model)."""
+    return (yield from read_desc(k, page, REFCOUNT, func,
+                                 f"{func}: atomic_read_acquire(&page->_refcount) "
+                                 f"[pfn {page}]"))
+
+
+def page_ref_freeze(k: Kernel, page: int, count: int) -> Gen:
+    """page_ref_freeze(): atomic_cmpxchg(&page->_refcount, count, 0) == count."""
+    ok, _ = yield from try_cmpxchg_desc(
+        k, page, REFCOUNT, count, 0, "page_ref_freeze",
+        f"page_ref_freeze: atomic_cmpxchg(&page->_refcount, {count}, 0) [pfn {page}]")
+    return ok
+
+
+def page_ref_unfreeze(k: Kernel, page: int, count: int,
+                      func: str = "folio_ref_unfreeze") -> Gen:
+    """page_ref_unfreeze() / folio_ref_unfreeze(): atomic_set_release(&_refcount, count)."""
+    yield from write_desc(k, page, REFCOUNT, count, func,
+                          f"{func}: atomic_set_release(&page->_refcount, {count}) "
+                          f"[pfn {page}]")
+
+
+def page_ref_inc(k: Kernel, page: int, func: str = "page_ref_inc") -> Gen:
+    """atomic_inc(&page->_refcount)."""
+    yield from update_desc(k, page, REFCOUNT, lambda c: c + 1, func,
+                           f"{func}: atomic_inc(&page->_refcount) [pfn {page}]")
+
+
+def page_ref_dec_and_test(k: Kernel, page: int, func: str = "page_ref_dec_and_test") -> Gen:
+    """atomic_dec_and_test(&page->_refcount): True when the count reaches 0."""
+    _, new = yield from update_desc(k, page, REFCOUNT, lambda c: c - 1, func,
+                                    f"{func}: atomic_dec_and_test(&page->_refcount) "
+                                    f"[pfn {page}]")
+    return new == 0
+
+
+def atomic_add_unless(k: Kernel, page: int, a: int, u: int,
+                      func: str = "atomic_add_unless") -> Gen:
+    """atomic_add_unless(&page->_refcount, a, u) as the generic fallback loop:
+
+        c = atomic_read(v);
+        do { if (c == u) break; } while (!atomic_try_cmpxchg(v, &c, c + a));
+        return c != u;
+    """
+    c = yield from read_desc(k, page, REFCOUNT, func,
+                             f"{func}: c = atomic_read(&page->_refcount) [pfn {page}]")
+    while True:
+        if c == u:
+            return False
+        ok, c = yield from try_cmpxchg_desc(
+            k, page, REFCOUNT, c, c + a, func,
+            f"{func}: atomic_try_cmpxchg(&page->_refcount, {c}, {c + a}) [pfn {page}]")
+        if ok:
+            return True
+
+
+# -- flags and compound heads --------------------------------------------------------------
+
+def page_flags(k: Kernel, page: int, func: str) -> Gen:
+    return (yield from read_desc(k, page, FLAGS, func,
+                                 f"{func}: test_bit(PG_head, &page->flags) [pfn {page}]"))
+
+
+def page_fixed_fake_head(k: Kernel, page: int) -> Gen:
+    """page_fixed_fake_head(): the real head if `page` is a fake head, else `page`."""
+    if not k.gen.fake_heads:
+        return page
+    func = "page_fixed_fake_head"
+    if not k.geometry.desc_page_aligned(page):
+        return page
+    flags = yield from page_flags(k, page, func)
+    if flags & PG_HEAD:
+        info = yield from read_desc(k, page + 1, k.compound_field, func,
+                                    f"{func}: READ_ONCE(page[1].{k.compound_field}) "
+                                    f"[pfn {page + 1}]")
+        if info & 1:
+            head = decode_compound_head(k, page, info)  # head - 1 (page & info)
+            assert head is not None
+            return head
+    return page
+
+
+def page_is_fake_head(k: Kernel, page: int) -> Gen:
+    return (yield from page_fixed_fake_head(k, page)) != page
+
+
+def compound_head(k: Kernel, page: int) -> Gen:
+    """_compound_head(): READ_ONCE(page->compound_head); bit 0 -> the head it encodes,
+    otherwise page_fixed_fake_head(page)."""
+    info = yield from read_desc(k, page, k.compound_field, "compound_head",
+                                f"compound_head: READ_ONCE(page->{k.compound_field}) "
+                                f"[pfn {page}]")
+    head = decode_compound_head(k, page, info)
+    if head is not None:
+        return head
+    return (yield from page_fixed_fake_head(k, page))
+
+
+def PageHead(k: Kernel, page: int) -> Gen:  # noqa: N802 - the kernel's name
+    """test_bit(PG_head, &page->flags) && !page_is_fake_head(page)."""
+    flags = yield from page_flags(k, page, "PageHead")
+    if not flags & PG_HEAD:
+        return False
+    return not (yield from page_is_fake_head(k, page))
+
+
+def PageTail(k: Kernel, page: int) -> Gen:  # noqa: N802 - the kernel's name
+    """READ_ONCE(page->compound_head) & 1 || page_is_fake_head(page)."""
+    info = yield from read_desc(k, page, k.compound_field, "PageTail",
+                                f"PageTail: READ_ONCE(page->{k.compound_field}) "
+                                f"[pfn {page}]")
+    if info & 1:
+        return True
+    return (yield from page_is_fake_head(k, page))
+
+
+def page_count_writable(k: Kernel, page: int, u: int) -> Gen:
+    """v6.15 page_count_writable(): refcount first (acquire), then the fake-head check."""
+    c = yield from atomic_read_acquire(k, page, "page_count_writable")
+    if c == u:
+        return False
+    return (yield from page_fixed_fake_head(k, page)) == page
+
+
+def folio_order(k: Kernel, folio: int, func: str) -> Gen:
+    """folio_order(): 0 unless PG_head; then folio->_flags_1 & 0xff (two loads)."""
+    flags = yield from read_desc(k, folio, FLAGS, func,
+                                 f"{func}: folio_test_large [pfn {folio}]")
+    if not flags & PG_HEAD:
+        return 0
+    return (yield from read_desc(k, folio + 1, FLAGS_1, func,
+                                 f"{func}: folio->_flags_1 & 0xff [pfn {folio + 1}]"))
+
+
+def page_type(k: Kernel, folio: int, func: str) -> Gen:
+    return (yield from read_desc(k, folio, PAGE_TYPE, func,
+                                 f"{func}: folio_test_hugetlb (page_type) [pfn {folio}]"))
+
+
+# -- put_page ------------------------------------------------------------------------------
+
+def folio_put(k: Kernel, folio: int) -> Gen:
+    """folio_put(): if (folio_put_testzero(folio)) __folio_put(folio)."""
+    if (yield from page_ref_dec_and_test(k, folio, "folio_put")):
+        yield from __folio_put(k, folio)
+
+
+def __folio_put(k: Kernel, folio: int) -> Gen:
+    """__folio_put(): hugetlb folios go to free_huge_folio(), others to the buddy."""
+    if (yield from page_type(k, folio, "__folio_put")) == PGTY_HUGETLB:
+        yield from k.free_huge_folio(folio)
+        return
+    order = yield from folio_order(k, folio, "__folio_put")
+    yield from k.free_frozen_pages(folio, order)
+
+
+def put_page(k: Kernel, page: int) -> Gen:
+    """put_page(): folio_put(page_folio(page))."""
+    folio = yield from compound_head(k, page)
+    yield from folio_put(k, folio)

@@ -1,0 +1,81 @@
+"""What a scenario is: named parameters and a function that builds the program to check.
+
+A scenario module defines `SCENARIO = Scenario(...)`: a name, a title, the kernel story
+(the module docstring), its parameters (each with its choices, a default, and whether it
+is one of the axes of `pagerace matrix`) and `build(params) -> Program`, which writes the
+CPUs' programs against the kernel model's public API. The same contract serves the
+catalog and a scenario file a kernel developer writes to model their own patch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pagerace.engine.program import Program
+
+
+class ParamError(ValueError):
+    """An unknown parameter, or a value outside its choices."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: str
+    choices: tuple[str, ...] | None = None  # None: free-form (validated by build)
+    help: str = ""
+    matrix: bool = False  # an axis of `pagerace matrix`
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    build_program: Callable[[Mapping[str, str]], Program] = field(compare=False)
+    params: Sequence[Param] = ()
+    story: str = ""
+    matrix_rows: str | None = None  # the matrix parameter whose values are the table's rows
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise ParamError(f"scenario {self.name} has no parameter {name!r} (known: {known})")
+
+    def resolve(self, given: Mapping[str, str]) -> dict[str, str]:
+        """Defaults filled in; every value checked against its choices."""
+        out = {p.name: p.default for p in self.params}
+        for name, value in given.items():
+            p = self.param(name)
+            if p.choices is not None and value not in p.choices:
+                raise ParamError(f"parameter {name}={value!r} is not one of: "
+                                 f"{', '.join(p.choices)}")
+            out[name] = value
+        return out
+
+    def build(self, given: Mapping[str, str]) -> Program:
+        params = self.resolve(given)
+        try:
+            prog = self.build_program(params)
+        except ParamError:
+            raise
+        except ValueError as e:
+            raise ParamError(str(e)) from None
+        prog.name = self.name
+        return prog
+
+    def matrix_params(self) -> list[Param]:
+        return [p for p in self.params if p.matrix]
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """`["gen=G0", "arch=x86"]` -> `{"gen": "G0", "arch": "x86"}`."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise ParamError(f"bad parameter {item!r} (expected NAME=VALUE)")
+        out[name.strip()] = value.strip()
+    return out

@@ -1,0 +1,86 @@
+"""Hypothesis strategies for random small programs over a few shared locations."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from hypothesis import strategies as st
+
+from pagerace.engine import (
+    Atomic,
+    Await,
+    Choose,
+    CompareExchange,
+    FetchAdd,
+    Load,
+    Program,
+    Property,
+    Store,
+    ThreadSpec,
+)
+
+LOCS = ("a", "b", "c")
+OpSpec = tuple[Any, ...]
+
+op_spec = st.one_of(
+    st.tuples(st.just("load"), st.sampled_from(LOCS)),
+    st.tuples(st.just("store"), st.sampled_from(LOCS), st.integers(0, 2)),
+    st.tuples(st.just("add"), st.sampled_from(LOCS)),
+    st.tuples(st.just("cas"), st.sampled_from(LOCS), st.integers(0, 2), st.integers(0, 2)),
+    st.tuples(st.just("await"), st.sampled_from(LOCS), st.integers(0, 1)),
+    st.tuples(st.just("maybe"), st.sampled_from(LOCS), st.sampled_from(LOCS)),
+    st.tuples(st.just("choose"), st.sampled_from(LOCS)),
+)
+
+program_spec = st.tuples(
+    st.one_of(
+        st.lists(st.lists(op_spec, min_size=1, max_size=3), min_size=2, max_size=2),
+        st.lists(st.lists(op_spec, min_size=1, max_size=2), min_size=3, max_size=3),
+    ),
+    st.sampled_from(LOCS),
+    st.integers(0, 3),
+)
+
+
+def _maybe(src: str, dst: str) -> Any:
+    def fn(view: Any, outcome: int) -> int:
+        v = int(view.load(src))
+        if outcome == 1:
+            view.store(dst, v + 1)
+        return v
+    return fn
+
+
+def _thread(ops: list[OpSpec]) -> Any:
+    def body() -> Generator[Any, Any, Any]:
+        seen = []
+        for spec in ops:
+            kind = spec[0]
+            if kind == "load":
+                seen.append((yield Load(spec[1])))
+            elif kind == "store":
+                yield Store(spec[1], spec[2])
+            elif kind == "add":
+                seen.append((yield FetchAdd(spec[1], 1)))
+            elif kind == "cas":
+                seen.append((yield CompareExchange(spec[1], spec[2], spec[3])))
+            elif kind == "await":
+                loc, val = spec[1], spec[2]
+                yield Await(lambda v, loc=loc, val=val: v.load(loc) >= val)
+            elif kind == "maybe":
+                seen.append((yield Atomic(_maybe(spec[1], spec[2]), "maybe", outcomes=2)))
+            elif kind == "choose":
+                c = yield Choose(2)
+                yield Store(spec[1], c)
+        return tuple(seen)
+    return body
+
+
+def build(spec: tuple[list[list[OpSpec]], str, int]) -> Program:
+    threads, loc, bad = spec
+    return Program(
+        [ThreadSpec(f"t{i}", _thread(ops)) for i, ops in enumerate(threads)],
+        {name: 0 for name in LOCS},
+        [Property("not-bad", "at_end", lambda s, loc=loc, bad=bad: s[loc] != bad)],
+        name="random")

@@ -1,0 +1,102 @@
+"""Litmus tests: compare-and-swap on a read-only vmemmap page, per architecture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pagerace.engine.execution import Execution
+from pagerace.engine.explorer import explore
+from pagerace.engine.program import Program, ThreadSpec
+from pagerace.engine.violation import Violation
+from pagerace.kernel import Kernel, KernelConfig
+from pagerace.kernel.atomics import cmpxchg_desc
+from pagerace.kernel.vmemmap import REFCOUNT, Gen, field_loc, pte_loc
+
+PFN = 9  # scaled geometry: vmemmap page 2, slot 1
+FRAME = 5
+
+
+def ro_program(arch: str, expected: int, new: int) -> Program:
+    """One CPU does cmpxchg(&page->_refcount, expected, new) on a page whose vmemmap page
+    is mapped read-only; its _refcount is 0."""
+    k = Kernel(KernelConfig(arch=arch))
+    state = k.initial_state()
+    state[pte_loc(2)] = (FRAME, "ro")
+    state[field_loc(FRAME, 1, REFCOUNT)] = 0
+
+    def cpu0() -> Gen:
+        got = yield from cmpxchg_desc(k, PFN, REFCOUNT, expected, new, "litmus")
+        return got
+
+    return Program([ThreadSpec("cpu0", cpu0)], initial=state)
+
+
+@pytest.mark.parametrize("arch", ["x86", "riscv-zacas"])
+def test_failing_cmpxchg_on_ro_faults_when_the_instruction_always_writes(arch: str) -> None:
+    r = explore(ro_program(arch, expected=1, new=2), "dfs", stop_on_violation=False)
+    assert r.complete
+    assert [v.kind for v in r.violations] == ["oops"]
+    assert "compare failed" in r.violations[0].message
+    assert r.terminal_states == set()  # no execution survives
+
+
+def test_failing_cmpxchg_on_ro_does_not_fault_on_llsc() -> None:
+    r = explore(ro_program("llsc", expected=1, new=2), "dfs", stop_on_violation=False)
+    assert r.complete and r.violations == []
+    assert r.stats.executions == 1
+
+
+def test_failing_cas_on_ro_explores_both_outcomes_on_arm64_lse() -> None:
+    r = explore(ro_program("arm64-lse", expected=1, new=2), "dfs", stop_on_violation=False)
+    assert r.complete
+    assert r.stats.executions == 2
+    assert [v.kind for v in r.violations] == ["oops"]  # the outcome that writes back
+    assert len(r.terminal_states) == 1  # the outcome that does not write survives
+    assert "writes the old value back" in r.violations[0].message
+
+
+@pytest.mark.parametrize("arch", ["x86", "arm64-lse", "llsc", "riscv-zacas"])
+def test_successful_cmpxchg_on_ro_faults_everywhere(arch: str) -> None:
+    r = explore(ro_program(arch, expected=0, new=1), "dfs", stop_on_violation=False)
+    assert r.complete
+    assert r.violations and all(v.kind == "oops" for v in r.violations)
+    assert "compare succeeded" in r.violations[0].message
+
+
+def test_cmpxchg_step_notes_compare_and_write_cycle() -> None:
+    ex = Execution(ro_program("llsc", expected=1, new=2))
+    ev = ex.step(0)
+    note: dict[str, Any] = ev.notes[-1]
+    assert note["compare_failed"] is True and note["write_cycle"] is False
+    assert (note["pfn"], note["vpage"], note["frame"], note["perm"]) == (PFN, 2, FRAME, "ro")
+    assert note["access"] == "cmpxchg" and note["field"] == REFCOUNT
+    assert ex.violation is None and ex.results[0] == 0
+
+
+def test_x86_failed_cmpxchg_on_rw_writes_the_old_value_back() -> None:
+    """The write-back is a real write: the step's footprint writes the location."""
+    k = Kernel(KernelConfig(arch="x86"))
+    state = k.initial_state(lru={PFN: 3})
+
+    def cpu0() -> Gen:
+        return (yield from cmpxchg_desc(k, PFN, REFCOUNT, 1, 2, "litmus"))
+
+    ex = Execution(Program([ThreadSpec("cpu0", cpu0)], initial=state))
+    ev = ex.step(0)
+    loc = field_loc(2, 1, REFCOUNT)
+    assert loc in ev.fp[1]  # written
+    assert ex.state[loc] == 3 and ex.results[0] == 3
+
+
+def test_violation_carries_the_kernel_function() -> None:
+    prog = ro_program("x86", expected=1, new=2)
+    ex = Execution(prog)
+    ex.step(0)
+    assert ex.violation is not None
+    msg = ex.violation.message
+    for part in ("litmus", "pfn 9", "vmemmap[2]", "frame 5", "(ro)", "_refcount"):
+        assert part in msg
+    with pytest.raises(Violation):
+        raise Violation(ex.violation.kind, msg)
