@@ -134,3 +134,23 @@ def test_terabyte_memory_costs_nothing_until_touched() -> None:
     assert len(state) < 10
     assert k.run_setup(state, lambda: k.page_ref_count((1 << 28) - 1)) == 1
     assert k.run_setup(state, lambda: k.page_ref_count(12345)) == 0
+
+
+def test_tracepoint_marks_the_step_that_reaches_a_window() -> None:
+    from pagerace.kernel.kernel import Tracepoint, tracepoint_hit
+
+    tp = Tracepoint("walker-reads-zero-via-boot-mapping", cpu=1, pfn=9, field=REFCOUNT,
+                    access="read", value=0, boot_mapping=True)
+    k = Kernel(KernelConfig(tracepoints=(tp,)))
+    state = k.initial_state(lru={9: 1})
+    k.run_setup(state, lambda: k.on_cpu(1).page_ref_count(9))  # reads 1: no
+    assert not tracepoint_hit(state, tp.name)
+    k.run_setup(state, lambda: k.on_cpu(0).put_page(9))
+    k.run_setup(state, lambda: k.on_cpu(0).page_ref_count(9))  # wrong CPU: no
+    assert not tracepoint_hit(state, tp.name)
+    state[pte_loc(2)] = (2, "rw")  # same frame, but no longer the boot mapping
+    k.run_setup(state, lambda: k.on_cpu(1).page_ref_count(9))
+    assert not tracepoint_hit(state, tp.name)
+    del state[pte_loc(2)]
+    k.run_setup(state, lambda: k.on_cpu(1).page_ref_count(9))
+    assert tracepoint_hit(state, tp.name)

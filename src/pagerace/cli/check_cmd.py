@@ -18,7 +18,7 @@ from pagerace.cli.options import (
 from pagerace.engine.schedule import ScheduleError
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html
-from pagerace.report.text import render_check_text
+from pagerace.report.text import render_trace_text
 from pagerace.report.trace_json import save_trace_file
 from pagerace.scenarios.base import ParamError, parse_assignments
 from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
@@ -41,13 +41,13 @@ def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str 
     try:
         sc = load_scenario(scenario)
         given = merge_params(parse_assignments(params), kw)
-        doc = run_check(sc, given, check_options_from(kw, replay_schedule))
+        doc = run_check(sc, given, check_options_from(kw, replay_schedule), ref=scenario)
     except (ScenarioNotFound, ParamError, ScheduleError) as e:
         raise BadInput(str(e)) from None
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        render_check_text(doc)
+        render_trace_text(doc)
     if html_path:
         write_atomic(html_path, render_check_html(doc))
     if save_trace and doc["trace"] is not None:

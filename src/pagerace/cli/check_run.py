@@ -43,8 +43,12 @@ def replay_command(scenario: str, params: Mapping[str, str], schedule: str) -> s
 
 
 def run_check(scenario: Scenario, given: Mapping[str, str],
-              opts: CheckOptions = CheckOptions()) -> dict[str, Any]:
-    """Check `scenario` with parameters `given`; raises ValueError on bad input."""
+              opts: CheckOptions = CheckOptions(), ref: str | None = None) -> dict[str, Any]:
+    """Check `scenario` with parameters `given`; raises ValueError on bad input.
+
+    `ref` is how the user named the scenario (a catalog name or a .py path): the result
+    and its replay command carry it, so that a scenario file replays too."""
+    name = ref if ref is not None else scenario.name
     params = scenario.resolve(given)
     program = scenario.build(params)
     stats: dict[str, Any]
@@ -73,7 +77,7 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
             trace = record_trace(program, schedule, opts.max_steps)
     sched_text = str(schedule) if violation is not None else None
     return {
-        "scenario": scenario.name,
+        "scenario": name,
         "title": scenario.title,
         "params": params,
         "strategy": "replay" if opts.replay is not None else opts.strategy,
@@ -83,7 +87,7 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
         "complete": complete,
         "sometimes": sometimes,
         "schedule": sched_text,
-        "replay": replay_command(scenario.name, params, sched_text) if sched_text else None,
+        "replay": replay_command(name, params, sched_text) if sched_text else None,
         "trace": trace_to_dict(trace) if trace is not None else None,
     }
 

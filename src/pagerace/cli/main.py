@@ -26,8 +26,18 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from pagerace.cli import memmap_cmd, probe_cmd, replay_cmd
+    from pagerace.cli import (
+        check_cmd,
+        list_cmd,
+        matrix_cmd,
+        memmap_cmd,
+        probe_cmd,
+        replay_cmd,
+    )
 
+    cli.add_command(list_cmd.list_scenarios)
+    cli.add_command(check_cmd.check)
+    cli.add_command(matrix_cmd.matrix)
     cli.add_command(memmap_cmd.memmap)
     cli.add_command(probe_cmd.probe)
     cli.add_command(replay_cmd.replay)

@@ -23,7 +23,7 @@ from pagerace.cli.options import check_options_from, exploration_options
 from pagerace.engine.schedule import ScheduleError
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_matrix_html
-from pagerace.report.text import render_check_text
+from pagerace.report.text import render_trace_text
 from pagerace.scenarios.base import ParamError, parse_assignments
 from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
 
@@ -56,7 +56,7 @@ def print_failures(m: Matrix, console: Console) -> None:
         where = ", ".join(f"{d['params'][m.row_param]} {column_label(d, m.col_params)}"
                           for d in docs)
         console.rule(f"failure {n} of {len(groups)}: {where}")
-        render_check_text(docs[0], console=console)
+        render_trace_text(docs[0], console=console)
 
 
 @click.command()

@@ -39,7 +39,7 @@ def column_label(doc: Mapping[str, Any], col_params: list[str]) -> str:
 
 def _one(args: tuple[str, dict[str, str], CheckOptions]) -> dict[str, Any]:
     ref, params, opts = args
-    return run_check(load_scenario(ref), params, opts)
+    return run_check(load_scenario(ref), params, opts, ref=ref)
 
 
 def run_matrix(scenario: Scenario, ref: str, fixed: Mapping[str, str], opts: CheckOptions,

@@ -230,6 +230,8 @@ class Execution:
         except Exception as e:
             self.violation = ViolationRecord(
                 vk.EXCEPTION, f"{op.label}: {type(e).__name__}: {e}")
+        if view.witnessed:
+            self.sometimes_hit.update(view.witnessed)
         ev = Event(len(self.events), t, self.steps[t], op.label, outcome,
                    (frozenset(view.reads), frozenset(view.writes)), result,
                    view.notes, view.old, stack)

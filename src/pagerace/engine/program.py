@@ -10,8 +10,9 @@ results they receive and must keep every piece of shared state in the engine's s
 Properties (named, typed oracles, in the style of stateright):
 - `always`: checked after every step; False is a violation of kind "property".
 - `at_end`: checked when every thread has finished.
-- `sometimes`: must hold after some step of some execution; an exhaustive exploration
-  that never reaches it reports the check as vacuous.
+- `sometimes`: must hold after some step of some execution, or be witnessed by a step
+  (`view.witness(name)`, a tracepoint inside the step that does the interesting thing);
+  an exhaustive exploration that never reaches it reports the check as vacuous.
 
 Partial-order reduction explores one representative interleaving per Mazurkiewicz trace,
 so an `always` predicate is checked on the states of those representatives: it is exact

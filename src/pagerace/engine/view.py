@@ -19,7 +19,7 @@ State = dict[Hashable, Any]
 class StepView:
     """Reads and writes of one step, recorded; writes go to the state or to an overlay."""
 
-    __slots__ = ("state", "commit", "overlay", "reads", "writes", "notes", "old")
+    __slots__ = ("state", "commit", "overlay", "reads", "writes", "notes", "old", "witnessed")
 
     def __init__(self, state: State, commit: bool) -> None:
         self.state = state
@@ -30,6 +30,7 @@ class StepView:
         self.notes: list[dict[str, Any]] = []
         # location -> value before this step's first write (for traces)
         self.old: dict[Hashable, Any] = {}
+        self.witnessed: list[str] = []
 
     def load(self, loc: Hashable, default: Any = 0) -> Any:
         """Read `loc` (its value as this step has left it so far)."""
@@ -54,6 +55,11 @@ class StepView:
             self.state[loc] = value
         else:
             self.overlay[loc] = value
+
+    def witness(self, name: str) -> None:
+        """Mark the `sometimes` property `name` as reached by this step (a tracepoint: it
+        has no footprint and changes nothing)."""
+        self.witnessed.append(name)
 
     def note(self, text: str, **fields: Any) -> None:
         """Attach a human-readable description (and structured fields) to this step."""

@@ -52,7 +52,7 @@ def cmpxchg_desc(k: Kernel, pfn: int, field: str, old: Any, new: Any, func: str,
         w = translate(view, k, pfn, field, "cmpxchg", func)
         cur = view.load(w.loc(field), FIELD_DEFAULTS[field])
         if cur == old:
-            note_access(view, w, field, "cmpxchg", func,
+            note_access(view, k, w, field, "cmpxchg", func,
                         f"{prof.instruction} {field}: {fmt(cur)} == {fmt(old)} -> "
                         f"{fmt(new)}", value=cur, expected=old, new=new,
                         compare_failed=False, write_cycle=True, arch=prof.name)
@@ -66,7 +66,7 @@ def cmpxchg_desc(k: Kernel, pfn: int, field: str, old: Any, new: Any, func: str,
         else:
             writes = False
         how = ("writes the old value back" if writes else "no write")
-        note_access(view, w, field, "cmpxchg", func,
+        note_access(view, k, w, field, "cmpxchg", func,
                     f"{prof.instruction} {field}: {fmt(cur)} != {fmt(old)}: compare "
                     f"failed, {how}", value=cur, expected=old, new=new,
                     compare_failed=True, write_cycle=writes, arch=prof.name)

@@ -39,13 +39,16 @@ from pagerace.kernel.vmemmap import (
     PAGE_TYPE,
     REFCOUNT,
     Gen,
+    Tracepoint,
     field_loc,
     read_desc,
+    tracepoint_hit,
     update_desc,
     write_desc,
 )
 
 GHOST_MODES = ("raise", "record")
+__all__ = ["Kernel", "KernelConfig", "Tracepoint", "tracepoint_hit"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class KernelConfig:
     hvo_reuse_head_frame: bool = False  # v5.18-v6.1: page 0 keeps its frame (no copy)
     ghost_violations: str = "raise"  # dedup writes / freed-while-mapped: raise or record
     watch: tuple[int, ...] = ()  # pfns whose descriptors observe() reports
+    tracepoints: tuple[Tracepoint, ...] = ()  # ghost markers of reached windows
 
     def __post_init__(self) -> None:
         get_profile(self.arch)

@@ -26,7 +26,8 @@ Ghost state (never read by kernel code, only by checks, through `view.peek`):
 - `("ghost", "frame_free", frame)`: the frame was freed (freeing it again is a bug);
 - `("ghost", "alias", vpage)`: the vmemmap page was remapped onto a deduplicated frame by
   HVO; a write through it that changes a value is a "dedup-write" violation (or is counted
-  in `("ghost", "dedup_writes")` when KernelConfig.ghost_violations is "record").
+  in `("ghost", "dedup_writes")` when KernelConfig.ghost_violations is "record");
+- `("ghost", "tracepoint", name)`: a `Tracepoint` of the kernel config matched an access.
 
 Leaves out: TLB contents, PMD-level mappings, the direct map alias of the frames.
 """
@@ -121,10 +122,75 @@ def translate(view: StepView, k: Kernel, pfn: int, field: str, access: str,
     return Where(pfn, vpage, slot, pte[0], pte[1])
 
 
-def note_access(view: StepView, w: Where, field: str, access: str, func: str,
+def note_access(view: StepView, k: Kernel, w: Where, field: str, access: str, func: str,
                 text: str, **extra: Any) -> None:
+    """The trace note of one access; also fires the matching tracepoints."""
     view.note(f"{w.describe()}: {text}", pfn=w.pfn, vpage=w.vpage, frame=w.frame,
               perm=w.perm, field=field, access=access, func=func, **extra)
+    fire_tracepoints(view, k, w, field, access, extra.get("value", ANY))
+
+
+def fire_tracepoints(view: StepView, k: Kernel, w: Where, field: str, access: str,
+                     value: Any) -> None:
+    for tp in k.config.tracepoints:
+        if tp.matches(view, k.cpu, w, field, access, value):
+            view.store(tracepoint_loc(tp.name), True)
+
+
+class _Any:
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Any = _Any()
+
+
+def tracepoint_loc(name: str) -> tuple[str | int, ...]:
+    return ghost_loc("tracepoint", name)
+
+
+@dataclass(frozen=True)
+class Tracepoint:
+    """A named ghost marker: `("ghost", "tracepoint", name)` becomes True in the step of
+    the first descriptor access that matches every given criterion (None / ANY = any):
+    the CPU, the pfn, the field, the access kind ("read", "write", "rmw", "cmpxchg"), the
+    value (read; written for a write; the old value for a rmw; found for a cmpxchg), the
+    permission, and whether the vmemmap page still has its boot mapping. Lets a
+    `sometimes` property say "the racy window was reached"."""
+
+    name: str
+    cpu: int | None = None
+    pfn: int | None = None
+    field: str | None = None
+    access: str | None = None
+    value: Any = ANY
+    perm: str | None = None
+    boot_mapping: bool | None = None
+
+    def matches(self, view: StepView, cpu: int, w: Where, field: str, access: str,
+                value: Any) -> bool:
+        if self.cpu is not None and self.cpu != cpu:
+            return False
+        if self.pfn is not None and self.pfn != w.pfn:
+            return False
+        if self.field is not None and self.field != field:
+            return False
+        if self.access is not None and self.access != access:
+            return False
+        if self.value is not ANY and (value is ANY or value != self.value):
+            return False
+        if self.perm is not None and self.perm != w.perm:
+            return False
+        if self.boot_mapping is not None:
+            boot = view.peek(pte_loc(w.vpage), None) is None
+            if boot != self.boot_mapping:
+                return False
+        return True
+
+
+def tracepoint_hit(state: Any, name: str) -> bool:
+    """Whether the tracepoint `name` fired in `state` (a mapping of the engine state)."""
+    return bool(state.get(tracepoint_loc(name), False))
 
 
 def ro_fault(w: Where, field: str, func: str, what: str) -> Violation:
@@ -158,7 +224,7 @@ def read_desc(k: Kernel, pfn: int, field: str, func: str, label: str = "") -> Ge
     def fn(view: StepView, outcome: int) -> Any:
         w = translate(view, k, pfn, field, "read", func)
         value = view.load(w.loc(field), FIELD_DEFAULTS[field])
-        note_access(view, w, field, "read", func, f"read {field} = {fmt(value)}",
+        note_access(view, k, w, field, "read", func, f"read {field} = {fmt(value)}",
                     value=value)
         return value
     return (yield Atomic(fn, label or f"{func}: read {field} of pfn {pfn}"))
@@ -169,7 +235,7 @@ def write_desc(k: Kernel, pfn: int, field: str, value: Any, func: str,
     """WRITE_ONCE / atomic_set of one descriptor field."""
     def fn(view: StepView, outcome: int) -> None:
         w = translate(view, k, pfn, field, "write", func)
-        note_access(view, w, field, "write", func, f"write {field} = {fmt(value)}",
+        note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
                     value=value)
         checked_store(view, k, w, field, value, func, "store")
     return (yield Atomic(fn, label or f"{func}: write {field} of pfn {pfn}"))
@@ -184,7 +250,7 @@ def update_desc(k: Kernel, pfn: int, field: str, update: Callable[[Any], Any], f
         w = translate(view, k, pfn, field, "rmw", func)
         old = view.load(w.loc(field), FIELD_DEFAULTS[field])
         new = update(old)
-        note_access(view, w, field, "rmw", func, f"{field} {fmt(old)} -> {fmt(new)}",
+        note_access(view, k, w, field, "rmw", func, f"{field} {fmt(old)} -> {fmt(new)}",
                     value=old, new=new, write_cycle=True)
         checked_store(view, k, w, field, new, func, "atomic read-modify-write")
         return old, new
@@ -200,8 +266,10 @@ def write_descs(k: Kernel, writes: Iterable[tuple[int, str, Any]], func: str,
         for pfn, field, value in batch:
             w = translate(view, k, pfn, field, "write", func)
             if w.perm != RW:
-                note_access(view, w, field, "write", func, f"write {field} = {fmt(value)}",
+                note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
                             value=value)
+            else:
+                fire_tracepoints(view, k, w, field, "write", value)
             checked_store(view, k, w, field, value, func, "store")
         if batch:
             first, last = batch[0][0], batch[-1][0]

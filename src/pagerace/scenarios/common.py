@@ -1,0 +1,101 @@
+"""Parameters and properties shared by the HVO scenarios.
+
+`HVO_PARAMS` are the axes every HVO scenario takes (generation, architecture, target
+page, geometry, walker kind); `walker_program` is the speculative reference taker as the
+kernel has it per walker kind; `refcount_properties` states "no reference leaked or
+lost" for a folio that ends in a user's hands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from pagerace.engine.program import Property
+from pagerace.kernel.arch import ARCH_NAMES
+from pagerace.kernel.generations import GENERATION_NAMES
+from pagerace.kernel.geometry import Geometry
+from pagerace.kernel.hugetlb import pool_loc
+from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.observe import pte_of, read_field
+from pagerace.kernel.vmemmap import REFCOUNT, Gen
+from pagerace.scenarios.base import Param
+
+SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3")
+WALKERS = ("pfn", "pagecache")
+
+HVO_PARAMS = (
+    Param("gen", "G0", tuple(g for g in SEED_GENERATIONS if g in GENERATION_NAMES),
+          "generation of the HVO / page_ref_add_unless code", matrix=True),
+    Param("arch", "x86", ARCH_NAMES, "what a compare-and-swap does on a read-only page",
+          matrix=True),
+    Param("target", "aligned", ("aligned", "unaligned"),
+          "aligned: the page's descriptor starts a vmemmap page (a fake head after "
+          "G0-G2 HVO); unaligned: another tail", matrix=True),
+    Param("geometry", "scaled", ("scaled", "real"),
+          "scaled: 4 descriptors per vmemmap page, 16-page folio; real: 4 KiB pages, "
+          "64-byte struct page, 2 MiB folio"),
+    Param("walker", "pfn", WALKERS,
+          "pfn: a preemptible PFN walker as compaction's (no RCU); pagecache: "
+          "folio_try_get() under rcu_read_lock() as a page-cache lookup"),
+)
+
+
+def geometry_of(name: str) -> Geometry:
+    return Geometry.real() if name == "real" else Geometry.scaled()
+
+
+def target_pfn(geometry: Geometry, folio: int, target: str) -> int:
+    """The walker's page inside the folio-to-be: the first descriptor of the folio's
+    second vmemmap page (aligned) or the one after it (unaligned)."""
+    per = geometry.descs_per_vmemmap_page
+    return folio + per + (1 if target == "unaligned" else 0)
+
+
+def walker_program(k: Kernel, page: int, kind: str) -> Callable[[], Gen]:
+    """CPU 2: take a speculative reference on `page` and drop it if it got one."""
+
+    def pfn_walker() -> Gen:
+        # isolate_migratepages_block(): a raw pfn, get_page_unless_zero(), preemptible
+        if (yield from k.get_page_unless_zero(page)):
+            yield from k.put_page(page)
+
+    def pagecache_walker() -> Gen:
+        # filemap_get_entry(): rcu_read_lock(); folio_try_get(); ... rcu_read_unlock()
+        yield from k.rcu_read_lock()
+        got = yield from k.folio_try_get(page)
+        yield from k.rcu_read_unlock()
+        if got:
+            yield from k.put_page(page)
+
+    if kind == "pfn":
+        return pfn_walker
+    if kind == "pagecache":
+        return pagecache_walker
+    raise ValueError(f"unknown walker {kind!r}")
+
+
+def references_balanced(k: Kernel, folio: int, page: int) -> Property:
+    """At the end: a folio in a user's hands holds exactly the user's reference and its
+    tail `page` none (a fake head reads the head's own descriptor through the alias, so
+    it is checked through the head); if the folio never came to be, `page` is free again
+    (count 0)."""
+    g = k.geometry
+
+    def check(state: Mapping[Hashable, Any]) -> bool:
+        try:
+            if state.get(pool_loc(folio)) == "active":
+                if read_field(k, state, folio, REFCOUNT) != 1:
+                    return False
+                mine = pte_of(k, state, g.vpage(page))
+                heads = pte_of(k, state, g.vpage(folio))
+                fake_head = g.slot(page) == 0 and mine is not None and heads is not None \
+                    and mine[0] == heads[0]
+                return fake_head or read_field(k, state, page, REFCOUNT) == 0
+            return bool(read_field(k, state, page, REFCOUNT) == 0)
+        except Exception:
+            return False
+
+    return Property("references-balanced", "at_end", check,
+                    f"folio {folio} must end with only the user's reference and pfn {page} "
+                    f"with none: a reference was leaked or lost")
