@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 import click
@@ -23,7 +24,7 @@ from pagerace.cli.options import check_options_from, exploration_options
 from pagerace.engine.schedule import ScheduleError
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_matrix_html
-from pagerace.report.text import render_trace_text
+from pagerace.report.text import make_console, render_trace_text
 from pagerace.scenarios.base import ParamError, parse_assignments
 from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
 
@@ -82,7 +83,7 @@ def matrix(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str
     if as_json:
         click.echo(json.dumps(m.cells, indent=2))
     else:
-        console = Console()
+        console = make_console(width=None if sys.stdout.isatty() else 160)
         print_table(m, console)
         print_failures(m, console)
     if html_path:
