@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pagerace.cli.check_run import CheckOptions, run_check
+from pagerace.cli.check_run import run_check
 from pagerace.engine import explore
 from pagerace.scenarios.catalog import load_scenario
 
@@ -231,3 +231,13 @@ def test_matrix_prints_table_and_failures() -> None:
     assert p.returncode == 0, p.stderr
     assert "rw-tails" in p.stdout and "dedup-write" in p.stdout
     assert "failure 1 of" in p.stdout
+
+
+def test_the_documented_example_scenario_runs() -> None:
+    example = Path(__file__).parent.parent / "docs" / "examples" / "walker_vs_free.py"
+    p = subprocess.run([sys.executable, "-m", "pagerace", "matrix", str(example), "--json",
+                        "--jobs", "1"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    cells = json.loads(p.stdout)
+    assert len(cells) == 8
+    assert all(c["sometimes"] == {"walker-sees-zero": True} for c in cells)

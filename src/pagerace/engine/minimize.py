@@ -66,9 +66,9 @@ def _reorderings(ch: list[Choice]) -> list[list[Choice]]:
     out: list[list[Choice]] = []
     for i in range(len(ch) - 1):
         if ch[i].thread != ch[i + 1].thread:
-            c = list(ch)
-            c[i], c[i + 1] = c[i + 1], c[i]
-            out.append(c)
+            swapped = list(ch)
+            swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
+            out.append(swapped)
     for i, c in enumerate(ch):
         prev = max((j for j in range(i) if ch[j].thread == c.thread), default=None)
         if prev is not None and prev + 1 < i:
@@ -77,4 +77,4 @@ def _reorderings(ch: list[Choice]) -> list[list[Choice]]:
         if nxt is not None and nxt > i + 1:
             out.append(ch[:i] + ch[i + 1:nxt] + [c] + ch[nxt:])
     base = Schedule(tuple(ch)).preemptions()
-    return [c for c in out if Schedule(tuple(c)).preemptions() < base]
+    return [cand for cand in out if Schedule(tuple(cand)).preemptions() < base]

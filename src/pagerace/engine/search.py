@@ -244,12 +244,12 @@ class TreeSearch:
             while ex.violation is None and not ex.finished():
                 if ex.check_deadlock():
                     break
-                node = self._new_node(ex)
-                if node is None:
+                new = self._new_node(ex)
+                if new is None:
                     blocked = True
                     break
-                self.stack.append(node)
-                self._step(ex, node)
+                self.stack.append(new)
+                self._step(ex, new)
                 if self.mode == "dpor":
                     self._analyze(len(self.stack) - 1)
             if self.mode == "dpor":
