@@ -91,3 +91,21 @@ def test_a_schedule_that_stops_early_says_so() -> None:
     out = trace_text(trace)
     assert "verdict: no violation" in out
     assert "ends before every CPU finished" in out
+
+
+def test_compact_trace_names_the_kernel_call_and_its_memory_effect() -> None:
+    from pagerace.cli.check_run import run_check
+    from pagerace.report.text import trace_text
+    from pagerace.scenarios.catalog import load_scenario
+
+    doc = run_check(load_scenario("hvo-speculative-walker"),
+                    {"gen": "G0", "arch": "x86", "target": "unaligned"})
+    buf = io.StringIO()
+    render_trace_text(doc, make_console(color=False, file=buf, width=160), compact=True)
+    compact = buf.getvalue()
+    full = trace_text(doc, width=160)
+    assert "put_page: folio_put: atomic_dec_and_test" in compact
+    assert "via vmemmap page 5 -> frame 64 (ro)" in compact
+    assert "compare failed, write cycle" in compact
+    assert "returns" not in compact and "returns" in full
+    assert len(compact.splitlines()) < len(full.splitlines())

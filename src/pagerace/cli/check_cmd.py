@@ -33,10 +33,13 @@ from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
               help="Write a self-contained HTML report.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show every step in full: call chain, op, details, results.")
 @click.option("--save-trace", type=click.Path(dir_okay=False), default=None,
               help="Save the counterexample as a JSON trace for `pagerace replay`.")
 def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str | None,
-          replay_schedule: str | None, save_trace: str | None, **kw: Any) -> int:
+          replay_schedule: str | None, save_trace: str | None, verbose: bool,
+          **kw: Any) -> int:
     """Check SCENARIO (a catalog name or a path to a scenario .py file)."""
     try:
         sc = load_scenario(scenario)
@@ -47,7 +50,7 @@ def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str 
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        render_trace_text(doc)
+        render_trace_text(doc, compact=not verbose)
     if html_path:
         write_atomic(html_path, render_check_html(doc))
     if save_trace and doc["trace"] is not None:

@@ -57,7 +57,7 @@ def print_failures(m: Matrix, console: Console) -> None:
         where = ", ".join(f"{d['params'][m.row_param]} {column_label(d, m.col_params)}"
                           for d in docs)
         console.rule(f"failure {n} of {len(groups)}: {where}")
-        render_trace_text(docs[0], console=console)
+        render_trace_text(docs[0], console=console, compact=True)
 
 
 @click.command()

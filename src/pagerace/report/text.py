@@ -71,9 +71,30 @@ def _effect(e: Effect) -> RenderableType:
                  Padding(Text(e.detail, style="dim italic"), (0, 0, 0, 4)))
 
 
+COMPACT_KINDS = ("memory", "fault", "rcu", "vmemmap", "note")
+
+
 def step_cell(step: dict[str, Any], prev_observation: Any,
-              violation: dict[str, Any] | None = None) -> Group:
-    """What one step shows in its CPU's column (and the violation it ends in, if any)."""
+              violation: dict[str, Any] | None = None, compact: bool = False) -> Group:
+    """What one step shows in its CPU's column (and the violation it ends in, if any).
+
+    Compact: the two innermost kernel functions and the memory / RCU / remap effects, one
+    line each; the full form adds the whole call chain, the op, details and results."""
+    if compact:
+        # the call the CPU's program made, then the kernel statement the step performs
+        stack = [str(f) for f in step.get("stack") or []][1:]
+        label = str(step.get("label") or "")
+        top = stack[0] if stack else ""
+        head_c = f"{top}: {label}" if top and not label.startswith(top) else label
+        parts_c: list[RenderableType] = [Text(head_c or step_function(step), style="bold")]
+        for e in step_effects(step, prev_observation):
+            if e.kind in COMPACT_KINDS:
+                parts_c.append(Padding(Text(PREFIX.get(e.kind, "") + e.text,
+                                            style=STYLES.get(e.kind, "")), (0, 0, 0, 1)))
+        if violation:
+            parts_c.append(Text(f"X {violation.get('kind')}: {violation.get('message')}",
+                                style="bold red"))
+        return Group(*parts_c)
     head = Text(step_function(step), style="bold")
     if step.get("outcome"):
         head.append(f"  [outcome {step['outcome']}]", style="dim")
@@ -104,7 +125,7 @@ def _header(head: dict[str, Any], trace: dict[str, Any] | None) -> Text:
     return t
 
 
-def _lanes(trace: dict[str, Any]) -> Table:
+def _lanes(trace: dict[str, Any], compact: bool = False) -> Table:
     threads = [str(n) for n in trace.get("threads") or []]
     table = Table(box=box.SIMPLE_HEAD, show_lines=False, pad_edge=False, expand=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True)
@@ -115,7 +136,7 @@ def _lanes(trace: dict[str, Any]) -> Table:
     violation = trace.get("violation")
     for i, step in enumerate(steps):
         cells: list[RenderableType] = [""] * len(threads)
-        cell = step_cell(step, prev, violation if i == len(steps) - 1 else None)
+        cell = step_cell(step, prev, violation if i == len(steps) - 1 else None, compact)
         thread = step.get("thread", 0)
         if 0 <= thread < len(cells):
             cells[thread] = cell
@@ -165,13 +186,13 @@ def _footer(head: dict[str, Any], trace: dict[str, Any] | None) -> Text:
     return t
 
 
-def render_trace_text(doc: Any, console: Console | None = None) -> None:
+def render_trace_text(doc: Any, console: Console | None = None, compact: bool = False) -> None:
     """Print a trace (check document, saved trace file, trace dict or `Trace`)."""
     console = console or make_console()
     head, trace = split_doc(doc)
     console.print(_header(head, trace))
     if trace is not None and (trace.get("steps") or trace.get("violation")):
-        console.print(_lanes(trace))
+        console.print(_lanes(trace, compact))
     else:
         summary = _summary(head)
         if summary.plain:
