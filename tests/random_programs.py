@@ -33,11 +33,22 @@ op_spec = st.one_of(
     st.tuples(st.just("choose"), st.sampled_from(LOCS)),
 )
 
+MAX_STEPS = 7  # steps in all threads together (a choose is two)
+MAX_BRANCHING = 2  # nondeterministic ops (maybe, choose) in one program
+
+
+def _small(threads: list[list[OpSpec]]) -> bool:
+    ops = [op for t in threads for op in t]
+    steps = sum(2 if op[0] == "choose" else 1 for op in ops)
+    branching = sum(1 for op in ops if op[0] in ("maybe", "choose"))
+    return steps <= MAX_STEPS and branching <= MAX_BRANCHING
+
+
 program_spec = st.tuples(
     st.one_of(
         st.lists(st.lists(op_spec, min_size=1, max_size=3), min_size=2, max_size=2),
         st.lists(st.lists(op_spec, min_size=1, max_size=2), min_size=3, max_size=3),
-    ),
+    ).filter(_small),
     st.sampled_from(LOCS),
     st.integers(0, 3),
 )

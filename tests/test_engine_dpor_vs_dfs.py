@@ -9,7 +9,7 @@ from pagerace.engine import explore
 from pagerace.engine.mazurkiewicz import count_traces
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rp.program_spec)
 def test_dpor_finds_what_dfs_finds(spec: object) -> None:
     prog = rp.build(spec)  # type: ignore[arg-type]
@@ -21,7 +21,7 @@ def test_dpor_finds_what_dfs_finds(spec: object) -> None:
     assert dpor.stats.executions <= dfs.stats.executions
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rp.program_spec)
 def test_dpor_explores_one_execution_per_mazurkiewicz_trace(spec: object) -> None:
     prog = rp.build(spec)  # type: ignore[arg-type]
