@@ -125,3 +125,27 @@ def test_trace_records_reads_writes_and_stack() -> None:
     assert t.steps[0].reads == [("x", 0)]
     assert t.steps[2].writes == [("x", 0, 1)]
     assert t.steps[0].stack == ["inc"]
+
+
+def test_a_step_can_witness_a_sometimes_property() -> None:
+    from pagerace.engine import Atomic, Program, Property, ThreadSpec
+
+    def racer(view: object, outcome: int) -> None:
+        v = view.load("x")  # type: ignore[attr-defined]
+        if v == 1:
+            view.witness("saw-one")  # type: ignore[attr-defined]
+
+    def reader() -> toys.Body:
+        yield Atomic(racer, "read x")
+
+    def writer() -> toys.Body:
+        yield toys.Store("x", 1)
+
+    def never() -> toys.Body:
+        yield Atomic(lambda v, o: v.load("x"), "read x")
+
+    saw = Property("saw-one", "sometimes", lambda s: False)
+    ok = explore(Program([ThreadSpec("r", reader), ThreadSpec("w", writer)], {"x": 0}, [saw]))
+    assert ok.violation is None and ok.sometimes == {"saw-one": True}
+    vacuous = explore(Program([ThreadSpec("r", never)], {"x": 0}, [saw]))
+    assert vacuous.violation is not None and vacuous.violation.kind == "sometimes"
