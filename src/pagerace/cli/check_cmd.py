@@ -18,7 +18,7 @@ from pagerace.cli.options import (
 from pagerace.engine.schedule import ScheduleError
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html
-from pagerace.report.text import render_trace_text
+from pagerace.report.text import make_console, render_trace_text
 from pagerace.report.trace_json import save_trace_file
 from pagerace.scenarios.base import ParamError, parse_assignments
 from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
@@ -33,13 +33,14 @@ from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
               help="Write a self-contained HTML report.")
+@click.option("--no-color", is_flag=True, help="Plain text even on a terminal.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Show every step in full: call chain, op, details, results.")
 @click.option("--save-trace", type=click.Path(dir_okay=False), default=None,
               help="Save the counterexample as a JSON trace for `pagerace replay`.")
 def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str | None,
           replay_schedule: str | None, save_trace: str | None, verbose: bool,
-          **kw: Any) -> int:
+          no_color: bool, **kw: Any) -> int:
     """Check SCENARIO (a catalog name or a path to a scenario .py file)."""
     try:
         sc = load_scenario(scenario)
@@ -50,7 +51,8 @@ def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str 
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        render_trace_text(doc, compact=not verbose)
+        render_trace_text(doc, make_console(color=False if no_color else None),
+                          compact=not verbose)
     if html_path:
         write_atomic(html_path, render_check_html(doc))
     if save_trace and doc["trace"] is not None:

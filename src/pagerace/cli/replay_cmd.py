@@ -75,7 +75,10 @@ def rerun(saved: dict[str, Any], source: str) -> dict[str, Any]:
               metavar="FILE", help="Also write a self-contained HTML report.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 @click.option("--no-color", is_flag=True, help="Plain text even on a terminal.")
-def replay(file: str, html_path: str | None, as_json: bool, no_color: bool) -> int:
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show every step in full: call chain, op, details, results.")
+def replay(file: str, html_path: str | None, as_json: bool, no_color: bool,
+           verbose: bool) -> int:
     """Re-run the trace saved in FILE (from `pagerace check --save-trace`) and print it.
 
     Exit status 1 if the trace ends in a violation, 0 if not, 2 if FILE is corrupt or
@@ -89,7 +92,8 @@ def replay(file: str, html_path: str | None, as_json: bool, no_color: bool) -> i
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        render_trace_text(doc, make_console(color=False if no_color else None))
+        render_trace_text(doc, make_console(color=False if no_color else None),
+                          compact=not verbose)
     if html_path:
         try:
             write_atomic(html_path, render_check_html(doc))
