@@ -19,6 +19,10 @@ skipped. Blocking needs one addition: a thread still blocked in an `Await` when 
 never executes, so its await is analysed as a virtual last event; its races with the
 writes that disabled it schedule the runs where it goes first.
 
+Nondeterministic ops (several outcomes) make an event a (thread, outcome) pair: sleep sets
+hold such events, so an explored outcome sleeps while the thread's other outcomes are
+still explored after it.
+
 Naive DFS explores every enabled thread at every state (and every distinct outcome of a
 nondeterministic op): the reference the reductions are cross-checked against. With a
 preemption bound it becomes iterative context bounding's inner search (Musuvathi & Qadeer,

@@ -1,0 +1,144 @@
+"""hot-remove-vs-walker: the full matrix pinned, targeted races, and the removal model."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from pagerace.engine import explore
+from pagerace.engine.violation import Violation
+from pagerace.kernel.arch import ARCH_NAMES
+from pagerace.kernel.memory_hotplug import HotplugConfig, HotplugGeometry, block_loc, section_loc
+from pagerace.kernel.memory_remove import offline_and_remove_memory, try_remove_memory
+from pagerace.kernel.observe import pte_of, read_field
+from pagerace.kernel.virtio_mem import virtio_mem_notifier
+from pagerace.kernel.vmemmap import FREED_WHILE_MAPPED, REFCOUNT, ghost_loc, read_desc
+from pagerace.scenarios.catalog import load_scenario
+from pagerace.scenarios.hotplug_common import BLOCK, CHUNKS, TARGET, initial_state, make_kernel
+
+SCENARIO = load_scenario("hot-remove-vs-walker")
+CELLS = list(itertools.product(("hole", "zero-page"), ("off", "on"), ARCH_NAMES))
+
+# (vmemmap, rcu) -> verdict for every arch, as the checker (DPOR) finds it
+EXPECTED = {(v, r): "warn" for v, r in itertools.product(("hole", "zero-page"), ("off", "on"))}
+EXPECTED_WARN_IGNORED = {("hole", "off"): "oops", ("hole", "on"): "pass",
+                         ("zero-page", "off"): "oops", ("zero-page", "on"): "pass"}
+EXPECTED_FREE_RANGE = {("hole", "off"): "oops", ("hole", "on"): "pass",
+                       ("zero-page", "off"): "pass", ("zero-page", "on"): "pass"}
+
+
+def check(**params: str) -> Any:
+    return explore(SCENARIO.build(params), "dpor")
+
+
+def verdict(**params: str) -> str:
+    result = check(**params)
+    return result.violation.kind if result.violation else "pass"
+
+
+@pytest.mark.parametrize("vmemmap,rcu,arch", CELLS)
+def test_matrix_cell(vmemmap: str, rcu: str, arch: str) -> None:
+    assert verdict(vmemmap=vmemmap, rcu=rcu, arch=arch) == EXPECTED[vmemmap, rcu]
+
+
+@pytest.mark.parametrize("vmemmap,rcu,arch", CELLS)
+def test_matrix_cell_with_warnings_ignored(vmemmap: str, rcu: str, arch: str) -> None:
+    assert verdict(vmemmap=vmemmap, rcu=rcu, arch=arch, warn="ignore") == \
+        EXPECTED_WARN_IGNORED[vmemmap, rcu]
+
+
+@pytest.mark.parametrize("vmemmap,rcu,arch", CELLS)
+def test_matrix_cell_free_range(vmemmap: str, rcu: str, arch: str) -> None:
+    assert verdict(vmemmap=vmemmap, rcu=rcu, arch=arch, range="free") == \
+        EXPECTED_FREE_RANGE[vmemmap, rcu]
+
+
+def test_walker_touching_the_removed_vmemmap_faults() -> None:
+    """The seed thread: a walker still holding a struct page pointer after removal touches
+    a vmemmap hole."""
+    result = check(vmemmap="hole", range="free")
+    assert result.violation is not None and result.violation.kind == "oops"
+    assert "vmemmap hole" in result.violation.message
+    assert f"pfn {TARGET}" in result.violation.message
+
+
+def test_zero_page_read_only_faults_a_put_of_a_held_reference() -> None:
+    result = check(vmemmap="zero-page", warn="ignore", arch="llsc")
+    assert result.violation is not None and result.violation.kind == "oops"
+    assert "read-only vmemmap" in result.violation.message
+
+
+def test_skippable_warns_when_the_walker_holds_its_reference_at_commit() -> None:
+    result = check()
+    assert result.violation is not None
+    assert "WARN_ON_ONCE(page_count(page) != 1)" in result.violation.message
+
+
+@pytest.mark.parametrize("vmemmap", ["hole", "zero-page"])
+def test_racy_window_is_reached_under_rcu(vmemmap: str) -> None:
+    result = check(vmemmap=vmemmap, rcu="on", warn="ignore")
+    assert result.complete and result.violation is None
+    assert result.sometimes["walker-holds-pointer-across-offline"]
+
+
+# -- the removal model on its own ---------------------------------------------------------------
+
+def remove_alone(vmemmap: str, ghost: str = "record") -> tuple[Any, dict[Any, Any], Any]:
+    k = make_kernel({"arch": "x86", "gen": "G3"}, ghost_violations=ghost)
+    state = initial_state(k, "skippable")
+    hp = HotplugConfig(geometry=HotplugGeometry.scaled(), offline_rule="skippable",
+                       vmemmap=vmemmap, zero_frame=k.first_fresh_frame)  # type: ignore[arg-type]
+    notifier = virtio_mem_notifier(hp, "skippable", CHUNKS)
+    ret = k.run_setup(state, lambda: offline_and_remove_memory(k, hp, BLOCK, [notifier]))
+    return k, state, ret
+
+
+def test_removal_makes_the_vmemmap_a_hole_and_frees_its_frames() -> None:
+    k, state, ret = remove_alone("hole")
+    assert ret == 0
+    vpage = k.geometry.vpage(TARGET)
+    assert pte_of(k, state, vpage) is None
+    assert state[ghost_loc("frame_free", vpage)] is True
+    assert state[block_loc(BLOCK)] == "removed"
+    assert state[section_loc(BLOCK)] == 0
+    assert pte_of(k, state, 0) == (0, "rw")  # block 0 keeps its memmap
+    with pytest.raises(Violation, match="vmemmap hole"):
+        k.run_setup(state, lambda: read_desc(k, TARGET, REFCOUNT, "test"))
+
+
+def test_x86_frees_the_vmemmap_frame_before_clearing_its_pte() -> None:
+    """remove_pte_table(): free_pagetable() then pte_clear(): freed while still mapped."""
+    k, state, ret = remove_alone("hole")
+    assert state[FREED_WHILE_MAPPED] == 1
+    with pytest.raises(Violation, match="freed while still mapped"):
+        remove_alone("hole", ghost="raise")
+
+
+def test_zero_page_maps_a_shared_read_only_zeroed_frame() -> None:
+    k, state, ret = remove_alone("zero-page")
+    assert ret == 0
+    zero = k.first_fresh_frame
+    vpage = k.geometry.vpage(TARGET)
+    assert pte_of(k, state, vpage) == (zero, "ro")
+    assert state[ghost_loc("frame_free", vpage)] is True
+    assert FREED_WHILE_MAPPED not in state
+    assert read_field(k, state, TARGET, REFCOUNT) == 0
+
+
+def test_removal_refuses_an_online_block() -> None:
+    k = make_kernel({"arch": "x86", "gen": "G3"})
+    state = initial_state(k, "skippable")
+    hp = HotplugConfig()
+    assert k.run_setup(state, lambda: try_remove_memory(k, hp, BLOCK)) == -16
+    assert pte_of(k, state, k.geometry.vpage(TARGET)) == (1, "rw")
+
+
+def test_real_sizes() -> None:
+    geo = HotplugGeometry.real(block_mib=2048)
+    assert geo.pages_per_section * 4096 == 128 << 20
+    assert geo.block_bytes() == 2 << 30 and geo.sections_per_block == 16
+    assert HotplugGeometry.real().block_bytes() == 128 << 20
+    with pytest.raises(ValueError):
+        HotplugGeometry.real(block_mib=64)
