@@ -7,6 +7,7 @@ the name or path it was given, so a scenario file from outside the catalog works
 from __future__ import annotations
 
 import itertools
+import signal
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ def column_label(doc: Mapping[str, Any], col_params: list[str]) -> str:
     return "/".join(doc["params"][p] for p in col_params) if col_params else "-"
 
 
+def _ignore_sigint() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool and reports once
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _one(args: tuple[str, dict[str, str], CheckOptions]) -> dict[str, Any]:
     ref, params, opts = args
     return run_check(load_scenario(ref), params, opts, ref=ref)
@@ -63,7 +69,7 @@ def run_matrix(scenario: Scenario, ref: str, fixed: Mapping[str, str], opts: Che
             params.update({p.name: v for p, v in zip(cols, combo, strict=True)})
             work.append((ref, params, opts))
     if jobs > 1 and len(work) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint) as pool:
             cells = list(pool.map(_one, work))
     else:
         cells = [_one(w) for w in work]
