@@ -149,3 +149,32 @@ def test_a_step_can_witness_a_sometimes_property() -> None:
     assert ok.violation is None and ok.sometimes == {"saw-one": True}
     vacuous = explore(Program([ThreadSpec("r", never)], {"x": 0}, [saw]))
     assert vacuous.violation is not None and vacuous.violation.kind == "sometimes"
+
+
+def test_pct_finds_a_depth_two_bug_that_random_walk_misses() -> None:
+    """After PCT's paper: a bug needing B's one step inside a narrow window late in A's long
+    run has probability 2^-(n-1) under a uniform random walk, about 1/(2n) under PCT d=2."""
+    from pagerace.engine import Atomic, Program, ThreadSpec, Violation
+
+    n = 30
+
+    def a() -> toys.Body:
+        for i in range(n):
+            yield toys.Store(("a", i), 1)
+        yield toys.Store("done", 1)
+
+    def check(view: object, outcome: int) -> None:
+        late = view.load(("a", n - 1))  # type: ignore[attr-defined]
+        done = view.load("done")  # type: ignore[attr-defined]
+        if late == 1 and done == 0:
+            raise Violation("bug", "B ran between A's last two steps")
+
+    def b() -> toys.Body:
+        yield Atomic(check, "check")
+
+    prog = Program([ThreadSpec("A", a), ThreadSpec("B", b)], {"done": 0})
+    pct = explore(prog, "pct", Limits(max_executions=500), seed=1, pct_depth=2)
+    rnd = explore(prog, "random", Limits(max_executions=500), seed=1)
+    assert pct.violation is not None and pct.violation.kind == "bug"
+    assert rnd.violation is None
+    assert explore(prog, "dpor").violation is not None  # the exhaustive search finds it
