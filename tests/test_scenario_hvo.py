@@ -241,3 +241,16 @@ def test_the_documented_example_scenario_runs() -> None:
     cells = json.loads(p.stdout)
     assert len(cells) == 8
     assert all(c["sometimes"] == {"walker-sees-zero": True} for c in cells)
+
+
+def test_matrix_with_a_fixed_axis_and_bad_limits() -> None:
+    p = subprocess.run([sys.executable, "-m", "pagerace", "matrix", "hvo-speculative-walker",
+                        "--param", "gen=G2", "--json", "--jobs", "1"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    cells = json.loads(p.stdout)
+    assert len(cells) == 8 and {c["params"]["gen"] for c in cells} == {"G2"}
+    p = subprocess.run([sys.executable, "-m", "pagerace", "check", "hvo-speculative-walker",
+                        "--preemption-bound", "1"], capture_output=True, text=True)
+    assert p.returncode == 2
+    assert p.stderr.strip() == "pagerace: error: a preemption bound needs the dfs strategy"

@@ -15,13 +15,12 @@ from pagerace.cli.options import (
     merge_params,
     param_options,
 )
-from pagerace.engine.schedule import ScheduleError
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html
 from pagerace.report.text import make_console, render_trace_text
 from pagerace.report.trace_json import save_trace_file
-from pagerace.scenarios.base import ParamError, parse_assignments
-from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
+from pagerace.scenarios.base import parse_assignments
+from pagerace.scenarios.catalog import load_scenario
 
 
 @click.command()
@@ -46,7 +45,7 @@ def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str 
         sc = load_scenario(scenario)
         given = merge_params(parse_assignments(params), kw)
         doc = run_check(sc, given, check_options_from(kw, replay_schedule), ref=scenario)
-    except (ScenarioNotFound, ParamError, ScheduleError) as e:
+    except ValueError as e:  # unknown scenario, bad parameter or schedule, bad limits
         raise BadInput(str(e)) from None
     if as_json:
         click.echo(json.dumps(doc, indent=2))

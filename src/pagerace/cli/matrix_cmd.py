@@ -21,12 +21,11 @@ from rich.table import Table
 from pagerace.cli.errors import BadInput
 from pagerace.cli.matrix_run import Matrix, column_label, run_matrix
 from pagerace.cli.options import check_options_from, exploration_options
-from pagerace.engine.schedule import ScheduleError
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_matrix_html
 from pagerace.report.text import make_console, render_trace_text
-from pagerace.scenarios.base import ParamError, parse_assignments
-from pagerace.scenarios.catalog import ScenarioNotFound, load_scenario
+from pagerace.scenarios.base import parse_assignments
+from pagerace.scenarios.catalog import load_scenario
 
 
 def cell_text(doc: dict[str, Any]) -> str:
@@ -78,7 +77,7 @@ def matrix(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str
         sc = load_scenario(scenario)
         m = run_matrix(sc, scenario, parse_assignments(params), check_options_from(kw),
                        jobs or os.cpu_count() or 1)
-    except (ScenarioNotFound, ParamError, ScheduleError) as e:
+    except ValueError as e:  # unknown scenario, bad parameter or schedule, bad limits
         raise BadInput(str(e)) from None
     if as_json:
         click.echo(json.dumps(m.cells, indent=2))

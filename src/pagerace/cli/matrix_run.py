@@ -54,13 +54,15 @@ def run_matrix(scenario: Scenario, ref: str, fixed: Mapping[str, str], opts: Che
     if not mparams:
         raise ParamError(f"scenario {scenario.name} declares no matrix parameters")
     scenario.resolve(fixed)  # validate early
-    overlap = [p.name for p in mparams if p.name in fixed]
-    if overlap:
-        raise ParamError(f"matrix parameters cannot be fixed: {', '.join(overlap)}")
     row = scenario.matrix_rows or mparams[0].name
     cols = [p for p in mparams if p.name != row]
-    row_values = list(scenario.param(row).choices or ())
-    col_values = [list(p.choices or ()) for p in cols]
+
+    def values(name: str) -> list[str]:
+        # a matrix parameter fixed with --param keeps only that value
+        return [fixed[name]] if name in fixed else list(scenario.param(name).choices or ())
+
+    row_values = values(row)
+    col_values = [values(p.name) for p in cols]
     work = []
     for r in row_values:
         for combo in itertools.product(*col_values):
