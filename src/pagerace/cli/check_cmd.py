@@ -11,6 +11,7 @@ from pagerace.cli.check_run import run_check
 from pagerace.cli.errors import BadInput
 from pagerace.cli.options import (
     check_options_from,
+    check_output_path,
     exploration_options,
     merge_params,
     param_options,
@@ -41,6 +42,8 @@ def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str 
           replay_schedule: str | None, save_trace: str | None, verbose: bool,
           no_color: bool, **kw: Any) -> int:
     """Check SCENARIO (a catalog name or a path to a scenario .py file)."""
+    check_output_path(html_path, "HTML report")
+    check_output_path(save_trace, "trace file")
     try:
         sc = load_scenario(scenario)
         given = merge_params(parse_assignments(params), kw)

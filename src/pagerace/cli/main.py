@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     except BadInput as e:
         click.echo(f"pagerace: error: {e}", err=True)
         sys.exit(2)
+    except OSError as e:  # an output file that cannot be written, and the like
+        where = f"{e.filename}: " if e.filename else ""
+        click.echo(f"pagerace: error: {where}{e.strerror or e}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("pagerace: interrupted", err=True)
         sys.exit(130)

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from pagerace.cli.errors import BadInput
 from pagerace.cli.matrix_run import Matrix, column_label, run_matrix
-from pagerace.cli.options import check_options_from, exploration_options
+from pagerace.cli.options import check_options_from, check_output_path, exploration_options
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_matrix_html
 from pagerace.report.text import make_console, render_trace_text
@@ -73,6 +73,7 @@ def print_failures(m: Matrix, console: Console) -> None:
 def matrix(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str | None,
            jobs: int | None, fail_on_violation: bool, **kw: Any) -> int:
     """Check every combination of SCENARIO's matrix parameters."""
+    check_output_path(html_path, "HTML report")
     try:
         sc = load_scenario(scenario)
         m = run_matrix(sc, scenario, parse_assignments(params), check_options_from(kw),

@@ -63,3 +63,18 @@ def merge_params(assigned: dict[str, str], kw: dict[str, Any]) -> dict[str, str]
         if kw.get(name) is not None:
             out[name] = kw[name]
     return out
+
+
+def check_output_path(path: str | None, what: str) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
+    import os
+
+    from pagerace.cli.errors import BadInput
+
+    if path is None:
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise BadInput(f"cannot write the {what} {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK):
+        raise BadInput(f"cannot write the {what} {path}: directory {parent} is not writable")
