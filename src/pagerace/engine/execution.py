@@ -92,6 +92,7 @@ class Event:
     old: dict[Hashable, Any] = field(default_factory=dict)
     stack: tuple[str, ...] = ()
     vc: list[int] = field(default_factory=list)  # vector clock, filled by DPOR
+    is_await: bool = False  # a blocking step: its races include the writes that disabled it
 
 
 class Execution:
@@ -234,7 +235,7 @@ class Execution:
             self.sometimes_hit.update(view.witnessed)
         ev = Event(len(self.events), t, self.steps[t], op.label, outcome,
                    (frozenset(view.reads), frozenset(view.writes)), result,
-                   view.notes, view.old, stack)
+                   view.notes, view.old, stack, is_await=isinstance(op, Await))
         self.events.append(ev)
         if self.violation is not None:
             self.pending[t] = None

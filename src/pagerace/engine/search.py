@@ -15,9 +15,10 @@ ordered before a later predecessor; an immediate predecessor on another thread i
 For a race e ⋖ e' the algorithm computes v = notdep(e, E).e' and adds an initial of v
 (an enabled one) to the backtrack set of the state before e unless one is already there.
 A race whose reversal would need a blocked `Await` to run early is not reversible and is
-skipped. Blocking needs one addition: a thread still blocked in an `Await` when a run ends
-never executes, so its await is analysed as a virtual last event; its races with the
-writes that disabled it schedule the runs where it goes first.
+skipped. Blocking needs two additions: an `Await` races with every dependent write of
+another thread before it, not only its immediate predecessors (it may have to go before
+the write that disabled it, which an enabling write hides); and a thread still blocked
+when a run ends never executes, so its await is analysed as a virtual last event.
 
 Nondeterministic ops (several outcomes) make an event a (thread, outcome) pair: sleep sets
 hold such events, so an explored outcome sleeps while the thread's other outcomes are
@@ -35,7 +36,7 @@ state lives in the generators and has no canonical form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -94,6 +95,10 @@ class TreeSearch:
         self.nthreads = len(program.threads)
         self.result = ExplorationResult(strategy=mode)
         self.stack: list[Node] = []
+        # per run: which events read / wrote each location, and each thread's last event
+        self.loc_reads: dict[Hashable, list[int]] = {}
+        self.loc_writes: dict[Hashable, list[int]] = {}
+        self.last: list[int] = [-1] * self.nthreads
 
     # -- DPOR race analysis --------------------------------------------------------------
     def _analyze(self, i: int, e: Event | None = None) -> None:
@@ -104,17 +109,18 @@ class TreeSearch:
         assert e is not None
         p = e.thread
         efp = e.fp
-        cand: list[int] = []
-        seen_prev = False
-        for j in range(i - 1, -1, -1):
-            f = stack[j].event
-            assert f is not None
-            if f.thread == p:
-                if not seen_prev:
-                    cand.append(j)
-                    seen_prev = True
-            elif dependent(f.fp, efp):
-                cand.append(j)
+        # dependent earlier events, found through the per-location index of this run
+        found: set[int] = set()
+        for loc in efp[1]:
+            found.update(self.loc_reads.get(loc, ()))
+            found.update(self.loc_writes.get(loc, ()))
+        for loc in efp[0]:
+            found.update(self.loc_writes.get(loc, ()))
+        cand = sorted((j for j in found if j < i and stack[j].thread != p), reverse=True)
+        prev = self.last[p]
+        if prev >= 0:
+            cand.append(prev)
+            cand.sort(reverse=True)
         clock = [0] * self.nthreads
         races: list[int] = []
         for j in cand:
@@ -130,8 +136,22 @@ class TreeSearch:
                     clock[k] = fvc[k]
         clock[p] = e.pos
         e.vc = clock
+        if e.is_await:
+            # an await can also go before a write that disabled it, which need not be its
+            # immediate predecessor: try every dependent write of another thread
+            races = [j for j in cand if stack[j].thread != p]
         for j in races:
             self._reverse(j, i, e)
+
+    def _index(self, i: int) -> None:
+        """Record the event of node i in this run's per-location access index."""
+        e = self.stack[i].event
+        assert e is not None
+        for loc in e.fp[0]:
+            self.loc_reads.setdefault(loc, []).append(i)
+        for loc in e.fp[1]:
+            self.loc_writes.setdefault(loc, []).append(i)
+        self.last[e.thread] = i
 
     def _analyze_blocked(self, ex: Execution) -> None:
         """A thread still blocked when the run ends races with the writes that disabled
@@ -140,7 +160,8 @@ class TreeSearch:
         for t in range(ex.n):
             if ex.pending[t] is not None and isinstance(ex.pending[t], Await) \
                     and not ex.is_enabled(t):
-                virtual = Event(end, t, ex.steps[t] + 1, "blocked", 0, ex.footprint(t), None)
+                virtual = Event(end, t, ex.steps[t] + 1, "blocked", 0, ex.footprint(t), None,
+                                is_await=True)
                 self._analyze(end, virtual)
 
     def _reverse(self, j: int, i: int, ei: Event) -> None:
@@ -237,13 +258,16 @@ class TreeSearch:
         while True:
             ex = Execution(self.program, self.limits.max_steps)
             # replay the stack; nodes whose event is unknown get analysed afresh
+            dpor = self.mode == "dpor"
+            self.loc_reads, self.loc_writes = {}, {}
+            self.last = [-1] * self.nthreads
             for i, node in enumerate(self.stack):
                 fresh = node.event is None
                 self._step(ex, node)
-                if fresh and self.mode == "dpor":
-                    self._analyze(i)
-                else:
-                    assert node.event is not None
+                if dpor:
+                    if fresh:
+                        self._analyze(i)
+                    self._index(i)
             blocked = False
             while ex.violation is None and not ex.finished():
                 if ex.check_deadlock():
@@ -254,8 +278,9 @@ class TreeSearch:
                     break
                 self.stack.append(new)
                 self._step(ex, new)
-                if self.mode == "dpor":
+                if dpor:
                     self._analyze(len(self.stack) - 1)
+                    self._index(len(self.stack) - 1)
             if self.mode == "dpor":
                 self._analyze_blocked(ex)
             stats.steps += len(ex.events)
