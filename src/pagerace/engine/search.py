@@ -95,9 +95,11 @@ class TreeSearch:
         self.nthreads = len(program.threads)
         self.result = ExplorationResult(strategy=mode)
         self.stack: list[Node] = []
-        # per run: which events read / wrote each location, and each thread's last event
-        self.loc_reads: dict[Hashable, list[int]] = {}
-        self.loc_writes: dict[Hashable, list[int]] = {}
+        # per run: each location's last write, the reads since, every write; and each
+        # thread's last event
+        self.last_write: dict[Hashable, int] = {}
+        self.reads_since: dict[Hashable, list[int]] = {}
+        self.writes_all: dict[Hashable, list[int]] = {}
         self.last: list[int] = [-1] * self.nthreads
 
     # -- DPOR race analysis --------------------------------------------------------------
@@ -109,13 +111,23 @@ class TreeSearch:
         assert e is not None
         p = e.thread
         efp = e.fp
-        # dependent earlier events, found through the per-location index of this run
+        # candidate predecessors from this run's per-location index: the last write of
+        # each location touched and, for a write, the reads since then (earlier accesses
+        # happen before those and cannot be immediate predecessors); an await looks at
+        # every earlier write of what it reads
         found: set[int] = set()
+        last_write = self.last_write
         for loc in efp[1]:
-            found.update(self.loc_reads.get(loc, ()))
-            found.update(self.loc_writes.get(loc, ()))
+            w = last_write.get(loc)
+            if w is not None:
+                found.add(w)
+            found.update(self.reads_since.get(loc, ()))
         for loc in efp[0]:
-            found.update(self.loc_writes.get(loc, ()))
+            w = last_write.get(loc)
+            if w is not None:
+                found.add(w)
+            if e.is_await:
+                found.update(self.writes_all.get(loc, ()))
         cand = sorted((j for j in found if j < i and stack[j].thread != p), reverse=True)
         prev = self.last[p]
         if prev >= 0:
@@ -147,10 +159,14 @@ class TreeSearch:
         """Record the event of node i in this run's per-location access index."""
         e = self.stack[i].event
         assert e is not None
-        for loc in e.fp[0]:
-            self.loc_reads.setdefault(loc, []).append(i)
-        for loc in e.fp[1]:
-            self.loc_writes.setdefault(loc, []).append(i)
+        reads, writes = e.fp
+        for loc in writes:
+            self.last_write[loc] = i
+            self.reads_since[loc] = []
+            self.writes_all.setdefault(loc, []).append(i)
+        for loc in reads:
+            if loc not in writes:
+                self.reads_since.setdefault(loc, []).append(i)
         self.last[e.thread] = i
 
     def _analyze_blocked(self, ex: Execution) -> None:
@@ -259,7 +275,7 @@ class TreeSearch:
             ex = Execution(self.program, self.limits.max_steps)
             # replay the stack; nodes whose event is unknown get analysed afresh
             dpor = self.mode == "dpor"
-            self.loc_reads, self.loc_writes = {}, {}
+            self.last_write, self.reads_since, self.writes_all = {}, {}, {}
             self.last = [-1] * self.nthreads
             for i, node in enumerate(self.stack):
                 fresh = node.event is None
