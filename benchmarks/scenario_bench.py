@@ -1,5 +1,6 @@
 """Scenario benchmark: the full seed matrix end to end, DPOR against naive DFS on seed
-cells, and how cost grows with the folio size (scaled vs real geometry).
+cells, and how cost grows with the folio size (scaled vs real geometry) and with the
+number of CPUs (1-4 walkers beside the vmemmap modifier; 60 s limit per point).
 
 Run: `.venv/bin/python benchmarks/scenario_bench.py`. Everything printed is measured in
 this run; naive DFS is given a time limit and reported as a lower bound when it hits it.
@@ -63,9 +64,26 @@ def folio_size() -> None:
                   f"{r.stats.max_depth:>3}, {dt:.3f} s, {r.stats.executions / dt:7.0f} ex/s")
 
 
+def cpus() -> None:
+    sc = load_scenario(SEED)
+    for walkers in range(1, 5):
+        prog = sc.build({"gen": "G2", "arch": "x86", "target": "unaligned",
+                         "walkers": str(walkers)})
+        t0 = time.perf_counter()
+        r = explore(prog, "dpor", Limits(max_seconds=60), stop_on_violation=False)
+        dt = time.perf_counter() - t0
+        bound = "" if r.complete else ">"
+        print(f"{walkers + 1} CPUs (G2 x86 unaligned): {bound}{r.stats.executions:>6} executions, "
+              f"{r.stats.sleep_blocked} sleep-blocked, {dt:7.2f} s, "
+              f"{r.stats.executions / dt:6.0f} ex/s, verdict "
+              f"{'pass' if r.violation is None else r.violation.kind}")
+
+
 if __name__ == "__main__":
     matrix_timing()
     print()
     dpor_vs_dfs()
     print()
     folio_size()
+    print()
+    cpus()

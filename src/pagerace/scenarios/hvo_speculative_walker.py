@@ -22,7 +22,8 @@ it); at the end the folio holds exactly the user's reference and the page no oth
 `sometimes`: the walker reads page1's refcount inside the window between the free and the
 remap (the read of 0 through page1's original read-write mapping).
 
-Parameters: gen, arch, target (matrix axes), geometry, walker.
+Parameters: gen, arch, target (matrix axes), geometry, walker, walkers (1-4 walker CPUs
+on the same page: how the cost grows with the number of CPUs).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from collections.abc import Mapping
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.kernel.kernel import Kernel, KernelConfig, Tracepoint
 from pagerace.kernel.vmemmap import REFCOUNT, Gen, tracepoint_hit
-from pagerace.scenarios.base import Scenario
+from pagerace.scenarios.base import Param, Scenario
 from pagerace.scenarios.common import (
     HVO_PARAMS,
     geometry_of,
@@ -50,9 +51,10 @@ def build(params: Mapping[str, str]) -> Program:
     page1 = target_pfn(geometry, folio, params["target"])
     window = Tracepoint(WINDOW, cpu=1, pfn=page1, field=REFCOUNT, value=0,
                         boot_mapping=True)
+    walkers = int(params["walkers"])
     k = Kernel(KernelConfig(geometry=geometry, arch=params["arch"], gen=params["gen"],
-                            ncpus=2, watch=(folio, page1), tracepoints=(window,)))
-    cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
+                            ncpus=1 + walkers, watch=(folio, page1), tracepoints=(window,)))
+    cpu1 = k.on_cpu(0)
 
     def cpu1_vmemmap_modifier() -> Gen:
         yield from cpu1.put_page(page1)  # the LRU folio dies: back to the buddy
@@ -65,9 +67,10 @@ def build(params: Mapping[str, str]) -> Program:
 
     state = k.initial_state(lru={page1: 1})
     return Program(
-        threads=[ThreadSpec("CPU 1 (vmemmap modifier)", cpu1_vmemmap_modifier),
-                 ThreadSpec(f"CPU 2 ({params['walker']} walker)",
-                            walker_program(cpu2, page1, params["walker"]))],
+        threads=[ThreadSpec("CPU 1 (vmemmap modifier)", cpu1_vmemmap_modifier)] + [
+            ThreadSpec(f"CPU {c + 1} ({params['walker']} walker)",
+                       walker_program(k.on_cpu(c), page1, params["walker"]))
+            for c in range(1, 1 + walkers)],
         initial=state,
         properties=[
             references_balanced(k, folio, page1),
@@ -82,7 +85,8 @@ SCENARIO = Scenario(
     name="hvo-speculative-walker",
     title="HVO remaps a freed page's vmemmap while a speculative walker holds it",
     build_program=build,
-    params=HVO_PARAMS,
+    params=HVO_PARAMS + (Param("walkers", "1", ("1", "2", "3", "4"),
+                               "how many CPUs run the speculative walker on page1"),),
     story=__doc__ or "",
     matrix_rows="gen",
 )
