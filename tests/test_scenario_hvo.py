@@ -254,3 +254,12 @@ def test_matrix_with_a_fixed_axis_and_bad_limits() -> None:
                         "--preemption-bound", "1"], capture_output=True, text=True)
     assert p.returncode == 2
     assert p.stderr.strip() == "pagerace: error: a preemption bound needs the dfs strategy"
+
+
+def test_two_walkers_three_cpus() -> None:
+    assert _verdict("hvo-speculative-walker", "G0", "x86", "unaligned", walkers="2") == "oops"
+    sc = load_scenario("hvo-speculative-walker")
+    r = explore(sc.build({"gen": "G2", "arch": "x86", "target": "unaligned", "walkers": "2"}),
+                "dpor")
+    assert r.complete and r.violation is None
+    assert r.stats.executions > 11  # more CPUs, more traces than with one walker
