@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pagerace.engine import Limits, Schedule, ScheduleError, explore, minimize, record_trace
+from pagerace.engine import Limits, Schedule, explore, minimize, record_trace
 from pagerace.report.trace_json import trace_to_dict
 from pagerace.scenarios.base import Scenario
 
@@ -92,4 +92,4 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
     }
 
 
-__all__ = ["CheckOptions", "ScheduleError", "replay_command", "run_check"]
+__all__ = ["CheckOptions", "replay_command", "run_check"]

@@ -19,10 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pagerace.cli.errors import BadInput
-from pagerace.cli.matrix_run import Matrix, column_label, run_matrix
+from pagerace.cli.matrix_run import Matrix, run_matrix
 from pagerace.cli.options import check_options_from, check_output_path, exploration_options
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_matrix_html
+from pagerace.report.html_matrix import column_label
 from pagerace.report.text import make_console, render_trace_text
 from pagerace.scenarios.base import parse_assignments
 from pagerace.scenarios.catalog import load_scenario
@@ -53,7 +54,7 @@ def print_failures(m: Matrix, console: Console) -> None:
             v = doc["violation"]
             groups.setdefault((v["kind"], v["message"]), []).append(doc)
     for n, docs in enumerate(groups.values(), 1):
-        where = ", ".join(f"{d['params'][m.row_param]} {column_label(d, m.col_params)}"
+        where = ", ".join(f"{d['params'][m.row_param]} {column_label(d['params'], m.col_params)}"
                           for d in docs)
         console.rule(f"failure {n} of {len(groups)}: {where}")
         render_trace_text(docs[0], console=console, compact=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pagerace.cli.check_run import CheckOptions, run_check
+from pagerace.report.html_matrix import column_label
 from pagerace.scenarios.base import ParamError, Scenario
 from pagerace.scenarios.catalog import load_scenario
 
@@ -29,13 +30,10 @@ class Matrix:
 
     def cell(self, row: str, column: str) -> dict[str, Any]:
         for c in self.cells:
-            if c["params"][self.row_param] == row and column_label(c, self.col_params) == column:
+            if c["params"][self.row_param] == row \
+                    and column_label(c["params"], self.col_params) == column:
                 return c
         raise KeyError((row, column))
-
-
-def column_label(doc: Mapping[str, Any], col_params: list[str]) -> str:
-    return "/".join(doc["params"][p] for p in col_params) if col_params else "-"
 
 
 def _ignore_sigint() -> None:
@@ -75,5 +73,7 @@ def run_matrix(scenario: Scenario, ref: str, fixed: Mapping[str, str], opts: Che
             cells = list(pool.map(_one, work))
     else:
         cells = [_one(w) for w in work]
-    columns = ["/".join(c) for c in itertools.product(*col_values)] if cols else ["-"]
+    names = [p.name for p in cols]
+    columns = [column_label(dict(zip(names, combo, strict=True)), names)
+               for combo in itertools.product(*col_values)]
     return Matrix(scenario.name, row, [p.name for p in cols], row_values, columns, cells)

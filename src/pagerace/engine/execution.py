@@ -266,9 +266,12 @@ class Execution:
                         vk.PROPERTY, f"at end {p.name}: {p.message or 'violated'}")
                     return
 
-    def check_deadlock(self) -> bool:
-        """If live threads exist but none is enabled, record a deadlock; return True."""
-        if self.violation is None and not self.finished() and not self.enabled():
+    def check_deadlock(self, enabled: list[int] | None = None) -> bool:
+        """If live threads exist but none is enabled, record a deadlock; return True.
+        `enabled` is `self.enabled()` when the caller already has it."""
+        if enabled is None:
+            enabled = self.enabled()
+        if self.violation is None and not self.finished() and not enabled:
             blocked = [self.program.threads[t].name for t in range(self.n)
                        if self.pending[t] is not None]
             self.violation = ViolationRecord(

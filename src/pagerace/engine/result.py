@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.schedule import Schedule
 from pagerace.engine.violation import ViolationRecord
+
+if TYPE_CHECKING:
+    from pagerace.engine.execution import Execution
 
 
 @dataclass
@@ -54,6 +59,30 @@ class ExplorationResult:
     stats: Stats = field(default_factory=Stats)
     complete: bool = False  # the whole space was covered (no limit cut it short)
     limit_hit: str | None = None  # "executions" | "time" when a limit stopped the search
+
+    def record(self, ex: Execution, schedule: Schedule | None, elapsed: float) -> bool:
+        """Account for one maximal execution (`schedule` None: cut off by a sleep set);
+        True if it ended in a violation."""
+        stats = self.stats
+        stats.steps += len(ex.events)
+        stats.max_depth = max(stats.max_depth, len(ex.events))
+        if schedule is None:
+            stats.sleep_blocked += 1
+            return False
+        stats.executions += 1
+        if ex.violation is not None:
+            if stats.first_violation_seconds is None:
+                stats.first_violation_seconds = elapsed
+            self.found.append(Found(ex.violation, schedule))
+            return True
+        self.terminal_states.add(fingerprint(ex.state, tuple(ex.results)))
+        return False
+
+    def finish(self, sometimes: Iterable[str], hit: set[str], elapsed: float) -> None:
+        """Close the statistics once the exploration stops."""
+        self.stats.seconds = elapsed
+        self.stats.distinct_states = len(self.terminal_states)
+        self.sometimes = {name: name in hit for name in sorted(sometimes)}
 
     @property
     def violation(self) -> ViolationRecord | None:

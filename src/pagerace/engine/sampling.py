@@ -18,10 +18,9 @@ from __future__ import annotations
 import random
 
 from pagerace.engine.execution import Execution
-from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.limits import Budget, Limits
 from pagerace.engine.program import Program
-from pagerace.engine.result import ExplorationResult, Found
+from pagerace.engine.result import ExplorationResult
 from pagerace.engine.schedule import Choice, Schedule
 
 DEFAULT_SAMPLES = 1000
@@ -49,9 +48,9 @@ def sample(program: Program, strategy: str, seed: int = 0, limits: Limits | None
             rng.shuffle(prio)
             change = {rng.randrange(1, k_estimate + 1): j for j in range(1, pct_depth)}
         while ex.violation is None and not ex.finished():
-            if ex.check_deadlock():
-                break
             enabled = ex.enabled()
+            if ex.check_deadlock(enabled):
+                break
             if strategy == "random":
                 t = enabled[rng.randrange(len(enabled))]
             else:
@@ -65,23 +64,12 @@ def sample(program: Program, strategy: str, seed: int = 0, limits: Limits | None
             ex.step(t, o)
             choices.append(Choice(t, o))
         k_estimate = max(k_estimate, len(choices))
-        stats.executions += 1
-        stats.steps += len(choices)
-        stats.max_depth = max(stats.max_depth, len(choices))
         hit |= ex.sometimes_hit
-        if ex.violation is not None:
-            if stats.first_violation_seconds is None:
-                stats.first_violation_seconds = budget.elapsed()
-            result.found.append(Found(ex.violation, Schedule(tuple(choices))))
-            if stop_on_violation:
-                break
-        else:
-            result.terminal_states.add(fingerprint(ex.state, tuple(ex.results)))
+        if result.record(ex, Schedule(tuple(choices)), budget.elapsed()) and stop_on_violation:
+            break
         lim = budget.exhausted(stats.executions)
         if lim is not None:
             result.limit_hit = lim
             break
-    stats.seconds = budget.elapsed()
-    stats.distinct_states = len(result.terminal_states)
-    result.sometimes = {p.name: p.name in hit for p in program.properties_of("sometimes")}
+    result.finish((p.name for p in program.properties_of("sometimes")), hit, budget.elapsed())
     return result

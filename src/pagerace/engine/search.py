@@ -41,11 +41,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pagerace.engine.execution import Event, Execution, Footprint, dependent
-from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.limits import Budget, Limits
 from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
-from pagerace.engine.result import ExplorationResult, Found
+from pagerace.engine.result import ExplorationResult
 from pagerace.engine.schedule import Choice, Schedule
 
 Mode = Literal["dfs", "dpor"]
@@ -224,9 +223,8 @@ class TreeSearch:
     def _pick(self, node: Node, options: list[int]) -> int:
         return node.prev if node.prev in options else options[0]
 
-    def _new_node(self, ex: Execution) -> Node | None:
+    def _new_node(self, ex: Execution, enabled: list[int]) -> Node | None:
         """A node for the current state, with its first choice; None if sleep-blocked."""
-        enabled = ex.enabled()
         parent = self.stack[-1] if self.stack else None
         prev = parent.thread if parent else -1
         pre = 0
@@ -268,7 +266,6 @@ class TreeSearch:
 
     def run(self) -> ExplorationResult:
         budget = Budget(self.limits)
-        stats = self.result.stats
         sometimes = {p.name for p in self.program.properties_of("sometimes")}
         hit: set[str] = set()
         while True:
@@ -286,9 +283,10 @@ class TreeSearch:
                     self._index(i)
             blocked = False
             while ex.violation is None and not ex.finished():
-                if ex.check_deadlock():
+                enabled = ex.enabled()
+                if ex.check_deadlock(enabled):
                     break
-                new = self._new_node(ex)
+                new = self._new_node(ex, enabled)
                 if new is None:
                     blocked = True
                     break
@@ -299,34 +297,20 @@ class TreeSearch:
                     self._index(len(self.stack) - 1)
             if self.mode == "dpor":
                 self._analyze_blocked(ex)
-            stats.steps += len(ex.events)
-            stats.max_depth = max(stats.max_depth, len(ex.events))
             hit |= ex.sometimes_hit
-            if blocked:
-                stats.sleep_blocked += 1
-            else:
-                stats.executions += 1
-                if self.on_execution is not None:
-                    self.on_execution(ex)
-                if ex.violation is not None:
-                    if stats.first_violation_seconds is None:
-                        stats.first_violation_seconds = budget.elapsed()
-                    sched = Schedule(tuple(n.choice() for n in self.stack))
-                    self.result.found.append(Found(ex.violation, sched))
-                    if self.stop:
-                        break
-                else:
-                    self.result.terminal_states.add(fingerprint(ex.state, tuple(ex.results)))
+            if not blocked and self.on_execution is not None:
+                self.on_execution(ex)
+            sched = None if blocked else Schedule(tuple(n.choice() for n in self.stack))
+            if self.result.record(ex, sched, budget.elapsed()) and self.stop:
+                break
             if not self._backtrack():
                 self.result.complete = True
                 break
-            lim = budget.exhausted(stats.executions)
+            lim = budget.exhausted(self.result.stats.executions)
             if lim is not None:
                 self.result.limit_hit = lim
                 break
-        stats.seconds = budget.elapsed()
-        stats.distinct_states = len(self.result.terminal_states)
-        self.result.sometimes = {name: name in hit for name in sorted(sometimes)}
+        self.result.finish(sometimes, hit, budget.elapsed())
         return self.result
 
     def _backtrack(self) -> bool:
