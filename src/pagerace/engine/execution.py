@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pagerace.engine import violation as vk
+from pagerace.engine.instrument import EndContext, StepContext
 from pagerace.engine.ops import (
     Atomic,
     Await,
@@ -114,6 +115,9 @@ class Execution:
         self.sometimes_hit: set[str] = set()
         self._always = program.properties_of("always")
         self._sometimes = program.properties_of("sometimes")
+        self._instruments = tuple(program.instruments)
+        for inst in self._instruments:
+            inst.start()
         self._gens = [t.body() for t in program.threads]
         for t in range(n):
             if self.violation is None:
@@ -237,6 +241,8 @@ class Execution:
                    (frozenset(view.reads), frozenset(view.writes)), result,
                    view.notes, view.old, stack, is_await=isinstance(op, Await))
         self.events.append(ev)
+        if self.violation is None and self._instruments:
+            self._run_instruments(ev)
         if self.violation is not None:
             self.pending[t] = None
             return ev
@@ -249,6 +255,19 @@ class Execution:
         if self.violation is None:
             self._check_properties()
         return ev
+
+    def _run_instruments(self, ev: Event) -> None:
+        ctx = StepContext(ev, self.state)
+        try:
+            for inst in self._instruments:
+                inst.after_step(ctx)
+        except Violation as v:
+            self.violation = v.record()
+        except Exception as e:
+            self.violation = ViolationRecord(
+                vk.EXCEPTION, f"instrument after {ev.label}: {type(e).__name__}: {e}")
+        if ctx.witnessed:
+            self.sometimes_hit.update(ctx.witnessed)
 
     def _check_properties(self) -> None:
         for p in self._always:
@@ -265,6 +284,12 @@ class Execution:
                     self.violation = ViolationRecord(
                         vk.PROPERTY, f"at end {p.name}: {p.message or 'violated'}")
                     return
+            end = EndContext(self.state, tuple(self.results))
+            try:
+                for inst in self._instruments:
+                    inst.at_end(end)
+            except Violation as v:
+                self.violation = v.record()
 
     def check_deadlock(self, enabled: list[int] | None = None) -> bool:
         """If live threads exist but none is enabled, record a deadlock; return True.

@@ -27,6 +27,7 @@ from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pagerace.engine.instrument import Instrument
 from pagerace.engine.ops import Op
 
 ThreadBody = Callable[[], Generator[Op, Any, Any]]
@@ -58,6 +59,7 @@ class Program:
     properties: Sequence[Property] = ()
     observe: Callable[[Mapping[Hashable, Any]], dict[str, Any]] | None = None
     name: str = "program"
+    instruments: Sequence[Instrument] = ()  # observers of every step (instrument.py)
 
     def __post_init__(self) -> None:
         if not self.threads:
