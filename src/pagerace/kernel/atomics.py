@@ -23,23 +23,15 @@ Leaves out: memory ordering (the model is sequentially consistent), s390 CS.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.kernel.arch import FailedCasWrite
-from pagerace.kernel.vmemmap import (
-    FIELD_DEFAULTS,
-    Gen,
-    checked_store,
-    fmt,
-    note_access,
-    ro_fault,
-    translate,
-)
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.descriptor import checked_store, fmt, note_access, ro_fault, translate
+from pagerace.kernel.handle import KernelHandle as Kernel
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FIELD_DEFAULTS
 
 
 def cmpxchg_desc(k: Kernel, pfn: int, field: str, old: Any, new: Any, func: str,

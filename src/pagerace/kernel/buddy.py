@@ -23,16 +23,16 @@ the tail pages of a non-compound allocation when someone else holds the head.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel import struct_page as sp
-from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, REFCOUNT, Gen, write_desc, write_descs
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.descriptor import write_desc, write_descs
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, REFCOUNT
 
 FREE_LOC = ("buddy", "free")
 Ranges = tuple[tuple[int, int], ...]
@@ -77,7 +77,7 @@ def pfn_is_free(state: dict[Any, Any], pfn: int) -> bool:
     return is_free(tuple(state.get(FREE_LOC, ())), pfn, pfn + 1)
 
 
-def rmqueue(k: Kernel, order: int, containing: int | None, func: str) -> Gen:
+def rmqueue(k: KernelHandle, order: int, containing: int | None, func: str) -> Gen:
     """Take an aligned free block of `order` (the one containing `containing`, or the
     lowest one) off the free lists; None when there is none."""
     size = 1 << order
@@ -103,7 +103,7 @@ def rmqueue(k: Kernel, order: int, containing: int | None, func: str) -> Gen:
     return (yield Atomic(fn, f"{func}: rmqueue(order {order})"))
 
 
-def free_one_page(k: Kernel, pfn: int, order: int, func: str) -> Gen:
+def free_one_page(k: KernelHandle, pfn: int, order: int, func: str) -> Gen:
     """__free_one_page(): give the block back; a page already free is a double free."""
     size = 1 << order
 
@@ -121,7 +121,7 @@ def free_one_page(k: Kernel, pfn: int, order: int, func: str) -> Gen:
     yield Atomic(fn, f"{func}: __free_one_page(pfn {pfn}, order {order})")
 
 
-def _groups(k: Kernel, page: int, order: int) -> list[list[int]]:
+def _groups(k: KernelHandle, page: int, order: int) -> list[list[int]]:
     """The pfns of a block, grouped by vmemmap page."""
     per = k.geometry.descs_per_vmemmap_page
     out: list[list[int]] = []
@@ -133,7 +133,7 @@ def _groups(k: Kernel, page: int, order: int) -> list[list[int]]:
     return out
 
 
-def prep_new_page(k: Kernel, page: int, order: int, func: str = "prep_new_page") -> Gen:
+def prep_new_page(k: KernelHandle, page: int, order: int, func: str = "prep_new_page") -> Gen:
     """post_alloc_hook() (set_page_refcounted) then prep_compound_page() for order > 0."""
     yield from write_desc(k, page, REFCOUNT, 1, "set_page_refcounted",
                           f"{func}: set_page_refcounted [pfn {page}]")
@@ -152,7 +152,7 @@ def prep_new_page(k: Kernel, page: int, order: int, func: str = "prep_new_page")
                           f"[pfn {page + 1}]")
 
 
-def alloc_pages(k: Kernel, order: int, containing: int | None = None,
+def alloc_pages(k: KernelHandle, order: int, containing: int | None = None,
                 func: str = "alloc_pages") -> Gen:
     """__alloc_pages(gfp | __GFP_COMP, order): a compound block with the head's refcount 1."""
     page = yield from rmqueue(k, order, containing, func)
@@ -162,7 +162,7 @@ def alloc_pages(k: Kernel, order: int, containing: int | None = None,
     return page
 
 
-def free_pages_prepare(k: Kernel, page: int, order: int) -> Gen:
+def free_pages_prepare(k: KernelHandle, page: int, order: int) -> Gen:
     """free_pages_prepare(): page[1].flags, each tail (clear_compound_head, flags), then the
     head's flags, through the vmemmap."""
     func = "free_pages_prepare"
@@ -184,13 +184,14 @@ def free_pages_prepare(k: Kernel, page: int, order: int) -> Gen:
                           f"{func}: page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP [pfn {page}]")
 
 
-def free_frozen_pages(k: Kernel, page: int, order: int, func: str = "free_frozen_pages") -> Gen:
+def free_frozen_pages(k: KernelHandle, page: int, order: int,
+                      func: str = "free_frozen_pages") -> Gen:
     """Free a block whose refcount has dropped to 0."""
     yield from free_pages_prepare(k, page, order)
     yield from free_one_page(k, page, order, func)
 
 
-def __free_pages(k: Kernel, page: int, order: int) -> Gen:
+def __free_pages(k: KernelHandle, page: int, order: int) -> Gen:
     """__free_pages(): if (put_page_testzero(page)) free the block."""
     if (yield from sp.page_ref_dec_and_test(k, page, "__free_pages")):
         yield from free_frozen_pages(k, page, order, "__free_pages")

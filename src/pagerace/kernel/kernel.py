@@ -1,9 +1,9 @@
-"""The Kernel facade: configuration, the modelled kernel functions, boot state, observation.
+"""The Kernel facade: one method per modelled kernel function, boot state, observation.
 
-A `Kernel` is immutable: a `KernelConfig` (geometry, architecture, generation, options)
-plus the CPU it runs on. All mutable kernel state lives in the engine state; every method
-that touches shared memory is a generator to be called with `yield from`, so a scenario
-reads like kernel code:
+A `Kernel` is a kernel handle (handle.py: a `KernelConfig` plus the CPU it runs on) with a
+method for each modelled function a scenario calls. All mutable kernel state lives in the
+engine state; every method that touches shared memory is a generator to be called with
+`yield from`, so a scenario reads like kernel code:
 
     k = Kernel(KernelConfig(gen="G1", arch="x86"))
     def cpu2_pfn_walker(k=k.on_cpu(1)):
@@ -11,123 +11,41 @@ reads like kernel code:
             yield from k.put_page(page1)
 
 Pages are pfns, folios are head pfns. The generation, architecture and geometry are
-parameters of `k`, never branches in a scenario.
+parameters of `k`, never branches in a scenario. This is the top floor of the kernel
+layer: the modelled functions below take a handle and never call back up through here.
 
-Leaves out: everything listed in the module headers of vmemmap.py, struct_page.py, rcu.py,
-buddy.py, hugetlb.py and hvo.py; NUMA (one node, nid 0).
+Leaves out: everything listed in the module headers of vmemmap.py, descriptor.py,
+struct_page.py, rcu.py, buddy.py, hugetlb/ and hotplug/; NUMA (one node, nid 0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any
 
 from pagerace.engine.execution import apply_op
+from pagerace.engine.instrument import Instrument
 from pagerace.engine.ops import Await, Op
 from pagerace.engine.view import StepView
-from pagerace.kernel import buddy, hugetlb, hvo, rcu
-from pagerace.kernel import generations as gens
+from pagerace.kernel import buddy, folio_put, rcu
+from pagerace.kernel import generations as _generations  # noqa: F401 - registers the entries
+from pagerace.kernel import page_ref_add_unless as pra
 from pagerace.kernel import struct_page as sp
-from pagerace.kernel.arch import ArchProfile, get_profile
-from pagerace.kernel.geometry import Geometry
-from pagerace.kernel.vmemmap import (
-    COMPOUND_HEAD,
-    COMPOUND_INFO,
-    FLAGS,
-    PAGE_TYPE,
-    REFCOUNT,
-    Gen,
-    Tracepoint,
-    field_loc,
-    read_desc,
-    tracepoint_hit,
-    update_desc,
-    write_desc,
-)
+from pagerace.kernel.config import KernelConfig
+from pagerace.kernel.descriptor import read_desc, update_desc, write_desc
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.hugetlb import hugetlb, hvo
+from pagerace.kernel.invariants import kernel_instruments
+from pagerace.kernel.observe import observe
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FLAGS, REFCOUNT, field_loc
 
-GHOST_MODES = ("raise", "record")
-__all__ = ["Kernel", "KernelConfig", "Tracepoint", "tracepoint_hit"]
+__all__ = ["Kernel", "KernelConfig"]
 
 
 @dataclass(frozen=True)
-class KernelConfig:
-    geometry: Geometry = field(default_factory=Geometry.scaled)
-    arch: str = "x86"
-    gen: str = "G2"
-    rcu_counts_preempt_disabled: bool = False  # consolidated RCU (v4.20)
-    ncpus: int = 4  # CPUs synchronize_rcu() looks at
-    memory: tuple[tuple[int, int], ...] | None = None  # present pfn ranges
-    hugetlb_free_to_buddy: bool = True  # free_huge_folio(): surplus -> buddy, else pool
-    hvo_reuse_head_frame: bool = False  # v5.18-v6.1: page 0 keeps its frame (no copy)
-    ghost_violations: str = "raise"  # dedup writes / freed-while-mapped: raise or record
-    watch: tuple[int, ...] = ()  # pfns whose descriptors observe() reports
-    tracepoints: tuple[Tracepoint, ...] = ()  # ghost markers of reached windows
-
-    def __post_init__(self) -> None:
-        get_profile(self.arch)
-        gens.get_generation(self.gen)
-        if self.ghost_violations not in GHOST_MODES:
-            raise ValueError(f"ghost_violations must be one of {GHOST_MODES}")
-        if self.ncpus < 1:
-            raise ValueError("ncpus must be >= 1")
-
-    @property
-    def present(self) -> tuple[tuple[int, int], ...]:
-        if self.memory is not None:
-            return self.memory
-        return ((0, 4 << self.geometry.gigantic_order),)
-
-    def with_(self, **changes: Any) -> KernelConfig:
-        return replace(self, **changes)
-
-
-@dataclass(frozen=True)
-class Kernel:
-    config: KernelConfig = field(default_factory=KernelConfig)
-    cpu: int = 0
-
-    # -- configuration ------------------------------------------------------------------
-    def on_cpu(self, cpu: int) -> Kernel:
-        if not 0 <= cpu < self.config.ncpus:
-            raise ValueError(f"cpu {cpu} out of range (ncpus={self.config.ncpus})")
-        return replace(self, cpu=cpu)
-
-    @property
-    def geometry(self) -> Geometry:
-        return self.config.geometry
-
-    @cached_property
-    def arch(self) -> ArchProfile:
-        return get_profile(self.config.arch)
-
-    @cached_property
-    def gen(self) -> gens.Generation:
-        return gens.get_generation(self.config.gen)
-
-    @property
-    def compound_field(self) -> str:
-        return COMPOUND_INFO if self.gen.mask_encoding else COMPOUND_HEAD
-
-    @cached_property
-    def _present_vpages(self) -> tuple[tuple[int, int], ...]:
-        per = self.geometry.descs_per_vmemmap_page
-        return tuple((lo // per, (hi + per - 1) // per) for lo, hi in self.config.present)
-
-    def vpage_present(self, vpage: int) -> bool:
-        return any(lo <= vpage < hi for lo, hi in self._present_vpages)
-
-    @cached_property
-    def first_fresh_frame(self) -> int:
-        """Frames above every boot frame (boot frame of vmemmap page v is frame v)."""
-        return max(hi for _, hi in self._present_vpages)
-
-    def describe(self) -> str:
-        g = self.gen
-        return (f"{g.name} ({g.kernel}; {g.summary}) on {self.arch.name} "
-                f"({self.arch.instruction}); {self.geometry.describe()}")
-
+class Kernel(KernelHandle):
     # -- struct page (struct_page.py) --------------------------------------------------------
     def page_ref_count(self, page: int) -> Gen:
         return (yield from sp.page_ref_count(self, page))
@@ -175,10 +93,10 @@ class Kernel:
         return (yield from sp.page_count_writable(self, page, u))
 
     def put_page(self, page: int) -> Gen:
-        yield from sp.put_page(self, page)
+        yield from folio_put.put_page(self, page)
 
     def folio_put(self, folio: int) -> Gen:
-        yield from sp.folio_put(self, folio)
+        yield from folio_put.folio_put(self, folio)
 
     def read_field(self, page: int, name: str, func: str = "READ_ONCE") -> Gen:
         return (yield from read_desc(self, page, name, func))
@@ -187,29 +105,28 @@ class Kernel:
         yield from write_desc(self, page, name, value, func)
 
     def SetPageOffline(self, page: int) -> Gen:  # noqa: N802 - the kernel's name
-        yield from write_desc(self, page, PAGE_TYPE, sp.PGTY_OFFLINE, "__SetPageOffline")
+        yield from sp.SetPageOffline(self, page)
 
     def ClearPageOffline(self, page: int) -> Gen:  # noqa: N802 - the kernel's name
-        yield from write_desc(self, page, PAGE_TYPE, None, "__ClearPageOffline")
+        yield from sp.ClearPageOffline(self, page)
 
     def PageOffline(self, page: int) -> Gen:  # noqa: N802 - the kernel's name
-        return (yield from read_desc(self, page, PAGE_TYPE, "PageOffline")) \
-            == sp.PGTY_OFFLINE
+        return (yield from sp.PageOffline(self, page))
 
-    # -- speculative references (generations.py) ---------------------------------------------
+    # -- speculative references (page_ref_add_unless.py, per generation) ---------------------
     def page_ref_add_unless(self, page: int, nr: int, u: int) -> Gen:
-        return (yield from gens.page_ref_add_unless(self, page, nr, u))
+        return (yield from pra.page_ref_add_unless(self, page, nr, u))
 
     def get_page_unless_zero(self, page: int) -> Gen:
         """get_page_unless_zero(page) = page_ref_add_unless(page, 1, 0)."""
-        return (yield from gens.page_ref_add_unless(self, page, 1, 0))
+        return (yield from pra.get_page_unless_zero(self, page))
 
     def folio_try_get(self, folio: int) -> Gen:
-        return (yield from gens.page_ref_add_unless(self, folio, 1, 0))
+        return (yield from pra.page_ref_add_unless(self, folio, 1, 0))
 
     def folio_get_nontail_page(self, page: int) -> Gen:
         """compaction's folio_get_nontail_page(): get_page_unless_zero, then page_folio."""
-        if not (yield from gens.page_ref_add_unless(self, page, 1, 0)):
+        if not (yield from pra.page_ref_add_unless(self, page, 1, 0)):
             return None
         return (yield from sp.compound_head(self, page))
 
@@ -246,7 +163,7 @@ class Kernel:
     def free_frozen_pages(self, page: int, order: int = 0) -> Gen:
         yield from buddy.free_frozen_pages(self, page, order)
 
-    # -- hugetlb (hugetlb.py) and HVO (hvo.py) -----------------------------------------------
+    # -- hugetlb (hugetlb/hugetlb.py) and HVO (hugetlb/hvo.py, per generation) ---------------
     def _order(self, order: int | None) -> int:
         return self.geometry.hugetlb_order if order is None else order
 
@@ -321,13 +238,16 @@ class Kernel:
 
     def observe(self, state: Mapping[Hashable, Any],
                 pages: Iterable[int] = ()) -> dict[str, Any]:
-        from pagerace.kernel.observe import observe
         return observe(self, state, tuple(self.config.watch) + tuple(pages))
 
     def observer(self, pages: Iterable[int] = ()) -> Callable[[Mapping[Hashable, Any]],
                                                                dict[str, Any]]:
         watch = tuple(pages)
         return lambda state: self.observe(state, watch)
+
+    def instruments(self) -> tuple[Instrument, ...]:
+        """The generic end-of-execution invariants (invariants.py) for this kernel."""
+        return kernel_instruments(self)
 
     # -- convenience for RMW on arbitrary fields (virtio-mem, offlining) ---------------------
     def update_field(self, page: int, name: str, update: Callable[[Any], Any],

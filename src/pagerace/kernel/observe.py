@@ -14,10 +14,11 @@ Pure: reads the state directly, never through a StepView, so observing creates n
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pagerace.kernel import buddy
 from pagerace.kernel import struct_page as sp
+from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.vmemmap import (
     DEDUP_WRITES,
     FIELD_DEFAULTS,
@@ -31,9 +32,6 @@ from pagerace.kernel.vmemmap import (
     ghost_loc,
 )
 
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
-
 
 def _json(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str | float):
@@ -45,7 +43,7 @@ def _json(value: Any) -> Any:
     return repr(value)
 
 
-def pte_of(k: Kernel, state: Mapping[Hashable, Any], vpage: int) -> tuple[int, str] | None:
+def pte_of(k: KernelHandle, state: Mapping[Hashable, Any], vpage: int) -> tuple[int, str] | None:
     pte = state.get(("pte", vpage))
     if pte is None:
         return (vpage, "rw") if k.vpage_present(vpage) else None
@@ -54,14 +52,14 @@ def pte_of(k: Kernel, state: Mapping[Hashable, Any], vpage: int) -> tuple[int, s
     return int(pte[0]), str(pte[1])
 
 
-def read_field(k: Kernel, state: Mapping[Hashable, Any], pfn: int, name: str) -> Any:
+def read_field(k: KernelHandle, state: Mapping[Hashable, Any], pfn: int, name: str) -> Any:
     pte = pte_of(k, state, k.geometry.vpage(pfn))
     if pte is None:
         return None
     return state.get(field_loc(pte[0], k.geometry.slot(pfn), name), FIELD_DEFAULTS[name])
 
 
-def describe_page(k: Kernel, state: Mapping[Hashable, Any], pfn: int) -> dict[str, Any]:
+def describe_page(k: KernelHandle, state: Mapping[Hashable, Any], pfn: int) -> dict[str, Any]:
     g = k.geometry
     vpage = g.vpage(pfn)
     pte = pte_of(k, state, vpage)
@@ -91,7 +89,8 @@ def describe_page(k: Kernel, state: Mapping[Hashable, Any], pfn: int) -> dict[st
     return out
 
 
-def observe(k: Kernel, state: Mapping[Hashable, Any], watch: tuple[int, ...]) -> dict[str, Any]:
+def observe(k: KernelHandle, state: Mapping[Hashable, Any],
+            watch: tuple[int, ...]) -> dict[str, Any]:
     g = k.geometry
     vpages: set[int] = {g.vpage(p) for p in watch}
     hugetlb: dict[str, dict[str, Any]] = {}

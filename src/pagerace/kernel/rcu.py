@@ -24,15 +24,12 @@ synchronize_rcu() inside a reader (reported as a bug).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from pagerace.engine.ops import Atomic, Await
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
-from pagerace.kernel.vmemmap import Gen
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.step import Gen
 
 
 def nesting_loc(cpu: int) -> tuple[str, int, str]:
@@ -43,7 +40,7 @@ def gen_loc(cpu: int) -> tuple[str, int, str]:
     return ("rcu", cpu, "gen")
 
 
-def _enter(k: Kernel, what: str) -> Gen:
+def _enter(k: KernelHandle, what: str) -> Gen:
     cpu = k.cpu
 
     def fn(view: StepView, outcome: int) -> None:
@@ -56,7 +53,7 @@ def _enter(k: Kernel, what: str) -> Gen:
     yield Atomic(fn, f"{what} [CPU {cpu}]")
 
 
-def _exit(k: Kernel, what: str) -> Gen:
+def _exit(k: KernelHandle, what: str) -> Gen:
     cpu = k.cpu
 
     def fn(view: StepView, outcome: int) -> None:
@@ -70,35 +67,35 @@ def _exit(k: Kernel, what: str) -> Gen:
     yield Atomic(fn, f"{what} [CPU {cpu}]")
 
 
-def rcu_read_lock(k: Kernel) -> Gen:
+def rcu_read_lock(k: KernelHandle) -> Gen:
     yield from _enter(k, "rcu_read_lock")
 
 
-def rcu_read_unlock(k: Kernel) -> Gen:
+def rcu_read_unlock(k: KernelHandle) -> Gen:
     yield from _exit(k, "rcu_read_unlock")
 
 
-def preempt_disable(k: Kernel) -> Gen:
+def preempt_disable(k: KernelHandle) -> Gen:
     if k.config.rcu_counts_preempt_disabled:
         yield from _enter(k, "preempt_disable")
 
 
-def preempt_enable(k: Kernel) -> Gen:
+def preempt_enable(k: KernelHandle) -> Gen:
     if k.config.rcu_counts_preempt_disabled:
         yield from _exit(k, "preempt_enable")
 
 
-def local_irq_disable(k: Kernel) -> Gen:
+def local_irq_disable(k: KernelHandle) -> Gen:
     if k.config.rcu_counts_preempt_disabled:
         yield from _enter(k, "local_irq_disable")
 
 
-def local_irq_enable(k: Kernel) -> Gen:
+def local_irq_enable(k: KernelHandle) -> Gen:
     if k.config.rcu_counts_preempt_disabled:
         yield from _exit(k, "local_irq_enable")
 
 
-def synchronize_rcu(k: Kernel, caller: str = "synchronize_rcu") -> Gen:
+def synchronize_rcu(k: KernelHandle, caller: str = "synchronize_rcu") -> Gen:
     """Wait for the read-side sections that are in progress now, and only for those."""
     me = k.cpu
     ncpus = k.config.ncpus

@@ -1,9 +1,10 @@
 """struct page: flags, compound head encoding, refcount helpers, compound_head().
 
 Models include/linux/page-flags.h, include/linux/page_ref.h, the generic
-atomic_fetch_add_unless() loop (include/linux/atomic/atomic-arch-fallback.h) and put_page /
-folio_put (include/linux/mm.h), with every shared-memory access one step in the kernel's
-order. A "page" is its pfn (pfn_to_page / page_to_pfn are free); a folio is its head pfn.
+atomic_fetch_add_unless() loop (include/linux/atomic/atomic-arch-fallback.h) and
+folio_order() (include/linux/mm.h), with every shared-memory access one step in the
+kernel's order (put_page() / folio_put() are in folio_put.py, above buddy and hugetlb).
+A "page" is its pfn (pfn_to_page / page_to_pfn are free); a folio is its head pfn.
 
 Encodings of a tail's pointer to its head:
 - G0-G2 (`compound_head`): the head's struct page address | 1.
@@ -24,22 +25,11 @@ page_ref tracepoints; flags other than PG_head / PG_lru.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pagerace.kernel.atomics import try_cmpxchg_desc
-from pagerace.kernel.vmemmap import (
-    FLAGS,
-    FLAGS_1,
-    PAGE_TYPE,
-    REFCOUNT,
-    Gen,
-    read_desc,
-    update_desc,
-    write_desc,
-)
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.descriptor import read_desc, update_desc, write_desc
+from pagerace.kernel.handle import KernelHandle as Kernel
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, PAGE_TYPE, REFCOUNT
 
 PG_LRU = 1 << 5
 PG_HEAD = 1 << 6
@@ -221,24 +211,16 @@ def page_type(k: Kernel, folio: int, func: str) -> Gen:
                                  f"{func}: folio_test_hugetlb (page_type) [pfn {folio}]"))
 
 
-# -- put_page ------------------------------------------------------------------------------
+# -- page types ----------------------------------------------------------------------------
 
-def folio_put(k: Kernel, folio: int) -> Gen:
-    """folio_put(): if (folio_put_testzero(folio)) __folio_put(folio)."""
-    if (yield from page_ref_dec_and_test(k, folio, "folio_put")):
-        yield from __folio_put(k, folio)
-
-
-def __folio_put(k: Kernel, folio: int) -> Gen:
-    """__folio_put(): hugetlb folios go to free_huge_folio(), others to the buddy."""
-    if (yield from page_type(k, folio, "__folio_put")) == PGTY_HUGETLB:
-        yield from k.free_huge_folio(folio)
-        return
-    order = yield from folio_order(k, folio, "__folio_put")
-    yield from k.free_frozen_pages(folio, order)
+def SetPageOffline(k: Kernel, page: int) -> Gen:  # noqa: N802 - the kernel's name
+    """__SetPageOffline(): page->page_type = PGTY_offline."""
+    yield from write_desc(k, page, PAGE_TYPE, PGTY_OFFLINE, "__SetPageOffline")
 
 
-def put_page(k: Kernel, page: int) -> Gen:
-    """put_page(): folio_put(page_folio(page))."""
-    folio = yield from compound_head(k, page)
-    yield from folio_put(k, folio)
+def ClearPageOffline(k: Kernel, page: int) -> Gen:  # noqa: N802 - the kernel's name
+    yield from write_desc(k, page, PAGE_TYPE, None, "__ClearPageOffline")
+
+
+def PageOffline(k: Kernel, page: int) -> Gen:  # noqa: N802 - the kernel's name
+    return (yield from read_desc(k, page, PAGE_TYPE, "PageOffline")) == PGTY_OFFLINE

@@ -1,7 +1,7 @@
-"""The vmemmap: physical frames holding struct pages, PTEs mapping them, translation.
+"""The vmemmap page table and the physical frames holding struct pages.
 
-Models the kernel's virtually mapped memory map (SPARSEMEM_VMEMMAP): every struct page
-access goes through the vmemmap page table. State locations:
+Models the kernel's virtually mapped memory map (SPARSEMEM_VMEMMAP) below the descriptor
+level (descriptor.py does the accesses through it). State locations:
 
 - `("pte", vpage)` -> `(frame, "rw" | "ro")`, or `"hole"` when unmapped. An absent entry is
   the boot mapping (mm/sparse-vmemmap.c, vmemmap_populate()): inside present memory the
@@ -13,39 +13,32 @@ access goes through the vmemmap page table. State locations:
 - `("frame_next",)` -> the next frame number the frame allocator hands out (vmemmap frames
   come from alloc_pages_node() in the kernel; here they are a separate namespace).
 
-Every descriptor access is ONE step that reads the PTE current at that step and then the
-field, and attaches a trace note (pfn, vpage, frame, perm, field, access, values). A write
-through a read-only PTE is an oops naming the pfn, the vmemmap page, the frame and the
-kernel function; any access through a hole is an oops. Two vmemmap pages on one frame
-share contents. The model's translation is always current: TLB flushes are noted in the
-trace but change nothing (a stale TLB entry is not modelled).
+Two vmemmap pages on one frame share contents. The model's translation is always current:
+TLB flushes are noted in the trace but change nothing (a stale TLB entry is not modelled).
 
 Ghost state (never read by kernel code, only by checks, through `view.peek`):
 - `("ghost", "frame_maps", frame)`: how many PTEs map the frame (freeing a mapped frame is
-  a bug: "freed while mapped");
+  a bug: "freed while mapped", raised, or counted in `("ghost", "freed_while_mapped")`
+  when KernelConfig.ghost_violations is "record");
 - `("ghost", "frame_free", frame)`: the frame was freed (freeing it again is a bug);
 - `("ghost", "alias", vpage)`: the vmemmap page was remapped onto a deduplicated frame by
-  HVO; a write through it that changes a value is a "dedup-write" violation (or is counted
-  in `("ghost", "dedup_writes")` when KernelConfig.ghost_violations is "record");
-- `("ghost", "tracepoint", name)`: a `Tracepoint` of the kernel config matched an access.
+  HVO (descriptor.py checks writes through it).
+These checks stay inside the step: they decide nothing, read through `peek`, and moving
+them to an instrument would change the footprint of the step that raises them.
 
 Leaves out: TLB contents, PMD-level mappings, the direct map alias of the frames.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-from pagerace.engine.ops import Atomic, Op
+from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
-
-Gen = Generator[Op, Any, Any]
+from pagerace.kernel.handle import COMPOUND_HEAD, COMPOUND_INFO, KernelHandle
+from pagerace.kernel.step import Gen
 
 HOLE = "hole"
 RW = "rw"
@@ -53,8 +46,6 @@ RO = "ro"
 
 # struct page fields the model keeps (see struct_page.py for their meaning)
 FLAGS = "flags"
-COMPOUND_HEAD = "compound_head"  # G0-G2: head address | 1 on tails
-COMPOUND_INFO = "compound_info"  # G3 (v7.1): mask | 1 on tails
 REFCOUNT = "_refcount"
 PAGE_TYPE = "page_type"
 FLAGS_1 = "_flags_1"  # folio->_flags_1 on the first tail: the folio order
@@ -80,24 +71,7 @@ DEDUP_WRITES = ghost_loc("dedup_writes")
 FREED_WHILE_MAPPED = ghost_loc("freed_while_mapped")
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where one descriptor access lands: pfn -> vmemmap page -> frame (permission)."""
-
-    pfn: int
-    vpage: int
-    slot: int
-    frame: int
-    perm: str
-
-    def loc(self, field: str) -> tuple[str, int, int, str]:
-        return field_loc(self.frame, self.slot, field)
-
-    def describe(self) -> str:
-        return f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} ({self.perm})"
-
-
-def read_pte(view: StepView, k: Kernel, vpage: int) -> tuple[int, str] | None:
+def read_pte(view: StepView, k: KernelHandle, vpage: int) -> tuple[int, str] | None:
     """The PTE of a vmemmap page as the page-table walk sees it now (None = hole)."""
     pte = view.load(pte_loc(vpage), None)
     if pte is None:
@@ -108,196 +82,18 @@ def read_pte(view: StepView, k: Kernel, vpage: int) -> tuple[int, str] | None:
     return int(frame), str(perm)
 
 
-def translate(view: StepView, k: Kernel, pfn: int, field: str, access: str,
-              func: str) -> Where:
-    """Translate pfn's descriptor address; an oops on a hole."""
-    g = k.geometry
-    vpage, slot = g.vpage(pfn), g.slot(pfn)
-    pte = read_pte(view, k, vpage)
-    if pte is None:
-        view.note(f"pfn {pfn} via vmemmap[{vpage}]: HOLE ({access} {field})", pfn=pfn,
-                  vpage=vpage, frame=None, perm=None, field=field, access=access, func=func)
-        raise Violation("oops", f"{func}: {access} of {field} of pfn {pfn} through a "
-                        f"vmemmap hole: vmemmap[{vpage}] is not mapped")
-    return Where(pfn, vpage, slot, pte[0], pte[1])
-
-
-def note_access(view: StepView, k: Kernel, w: Where, field: str, access: str, func: str,
-                text: str, **extra: Any) -> None:
-    """The trace note of one access; also fires the matching tracepoints."""
-    view.note(f"{w.describe()}: {text}", pfn=w.pfn, vpage=w.vpage, frame=w.frame,
-              perm=w.perm, field=field, access=access, func=func, **extra)
-    fire_tracepoints(view, k, w, field, access, extra.get("value", ANY))
-
-
-def fire_tracepoints(view: StepView, k: Kernel, w: Where, field: str, access: str,
-                     value: Any) -> None:
-    for tp in k.config.tracepoints:
-        if tp.matches(view, k.cpu, w, field, access, value):
-            view.store(tracepoint_loc(tp.name), True)
-
-
-class _Any:
-    def __repr__(self) -> str:
-        return "ANY"
-
-
-ANY: Any = _Any()
-
-
-def tracepoint_loc(name: str) -> tuple[str | int, ...]:
-    return ghost_loc("tracepoint", name)
-
-
-@dataclass(frozen=True)
-class Tracepoint:
-    """A named ghost marker: `("ghost", "tracepoint", name)` becomes True in the step of
-    the first descriptor access that matches every given criterion (None / ANY = any):
-    the CPU, the pfn, the field, the access kind ("read", "write", "rmw", "cmpxchg"), the
-    value (read; written for a write; the old value for a rmw; found for a cmpxchg), the
-    permission, and whether the vmemmap page still has its boot mapping. Lets a
-    `sometimes` property say "the racy window was reached"."""
-
-    name: str
-    cpu: int | None = None
-    pfn: int | None = None
-    field: str | None = None
-    access: str | None = None
-    value: Any = ANY
-    perm: str | None = None
-    boot_mapping: bool | None = None
-
-    def matches(self, view: StepView, cpu: int, w: Where, field: str, access: str,
-                value: Any) -> bool:
-        if self.cpu is not None and self.cpu != cpu:
-            return False
-        if self.pfn is not None and self.pfn != w.pfn:
-            return False
-        if self.field is not None and self.field != field:
-            return False
-        if self.access is not None and self.access != access:
-            return False
-        if self.value is not ANY and (value is ANY or value != self.value):
-            return False
-        if self.perm is not None and self.perm != w.perm:
-            return False
-        if self.boot_mapping is not None:
-            boot = view.peek(pte_loc(w.vpage), None) is None
-            if boot != self.boot_mapping:
-                return False
-        return True
-
-
-def tracepoint_hit(state: Any, name: str) -> bool:
-    """Whether the tracepoint `name` fired in `state` (a mapping of the engine state)."""
-    return bool(state.get(tracepoint_loc(name), False))
-
-
-def ro_fault(w: Where, field: str, func: str, what: str) -> Violation:
-    return Violation("oops", f"{func}: write to read-only vmemmap: {w.describe()}, "
-                     f"{field} ({what})")
-
-
-def checked_store(view: StepView, k: Kernel, w: Where, field: str, value: Any,
-                  func: str, what: str) -> None:
-    """Store a field through `w`: faults on ro, checks refcount and dedup ghosts."""
-    if w.perm != RW:
-        raise ro_fault(w, field, func, what)
-    loc = w.loc(field)
-    old = view.load(loc, FIELD_DEFAULTS[field])
-    if field == REFCOUNT and isinstance(value, int) and value < 0:
-        raise Violation("refcount", f"{func}: _refcount of pfn {w.pfn} becomes {value} "
-                        f"({w.describe()})")
-    if value != old and view.peek(ghost_loc("alias", w.vpage), False):
-        if k.config.ghost_violations == "raise":
-            raise Violation("dedup-write", f"{func}: {field} of pfn {w.pfn} changed "
-                            f"{old!r} -> {value!r} through vmemmap[{w.vpage}], an alias of "
-                            f"the deduplicated frame {w.frame}")
-        view.store(DEDUP_WRITES, view.peek(DEDUP_WRITES, 0) + 1)
-    view.store(loc, value)
-
-
-# -- descriptor accesses: one step each ----------------------------------------------------
-
-def read_desc(k: Kernel, pfn: int, field: str, func: str, label: str = "") -> Gen:
-    """READ_ONCE / atomic_read of one descriptor field."""
-    def fn(view: StepView, outcome: int) -> Any:
-        w = translate(view, k, pfn, field, "read", func)
-        value = view.load(w.loc(field), FIELD_DEFAULTS[field])
-        note_access(view, k, w, field, "read", func, f"read {field} = {fmt(value)}",
-                    value=value)
-        return value
-    return (yield Atomic(fn, label or f"{func}: read {field} of pfn {pfn}"))
-
-
-def write_desc(k: Kernel, pfn: int, field: str, value: Any, func: str,
-               label: str = "") -> Gen:
-    """WRITE_ONCE / atomic_set of one descriptor field."""
-    def fn(view: StepView, outcome: int) -> None:
-        w = translate(view, k, pfn, field, "write", func)
-        note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
-                    value=value)
-        checked_store(view, k, w, field, value, func, "store")
-    return (yield Atomic(fn, label or f"{func}: write {field} of pfn {pfn}"))
-
-
-def update_desc(k: Kernel, pfn: int, field: str, update: Callable[[Any], Any], func: str,
-                label: str) -> Gen:
-    """An atomic read-modify-write that always writes (atomic_inc, set_bit, ...).
-
-    Returns (old, new)."""
-    def fn(view: StepView, outcome: int) -> tuple[Any, Any]:
-        w = translate(view, k, pfn, field, "rmw", func)
-        old = view.load(w.loc(field), FIELD_DEFAULTS[field])
-        new = update(old)
-        note_access(view, k, w, field, "rmw", func, f"{field} {fmt(old)} -> {fmt(new)}",
-                    value=old, new=new, write_cycle=True)
-        checked_store(view, k, w, field, new, func, "atomic read-modify-write")
-        return old, new
-    return (yield Atomic(fn, label))
-
-
-def write_descs(k: Kernel, writes: Iterable[tuple[int, str, Any]], func: str,
-                label: str) -> Gen:
-    """Several plain stores by the owner of the descriptors, grouped into one step."""
-    batch = tuple(writes)
-
-    def fn(view: StepView, outcome: int) -> None:
-        for pfn, field, value in batch:
-            w = translate(view, k, pfn, field, "write", func)
-            if w.perm != RW:
-                note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
-                            value=value)
-            else:
-                fire_tracepoints(view, k, w, field, "write", value)
-            checked_store(view, k, w, field, value, func, "store")
-        if batch:
-            first, last = batch[0][0], batch[-1][0]
-            view.note(f"{func}: {len(batch)} stores to pfns {first}..{last}", func=func,
-                      access="write", pfn=first)
-    return (yield Atomic(fn, label))
-
-
-def fmt(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1 << 32:
-        return f"{value:#x}"
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-# -- frames --------------------------------------------------------------------------------
-
-def boot_frame_maps(k: Kernel, frame: int) -> int:
+def boot_frame_maps(k: KernelHandle, frame: int) -> int:
     return 1 if frame < k.first_fresh_frame and k.vpage_present(frame) else 0
 
 
-def alloc_frame(view: StepView, k: Kernel) -> int:
+def alloc_frame(view: StepView, k: KernelHandle) -> int:
     """alloc_pages_node(nid, GFP_KERNEL, 0) of a vmemmap frame (never fails here)."""
     frame = int(view.load(FRAME_NEXT, k.first_fresh_frame))
     view.store(FRAME_NEXT, frame + 1)
     return frame
 
 
-def free_frame(view: StepView, k: Kernel, frame: int, func: str) -> None:
+def free_frame(view: StepView, k: KernelHandle, frame: int, func: str) -> None:
     """__free_page() of a vmemmap frame: a double free or a still-mapped frame is a bug."""
     if view.peek(ghost_loc("frame_free", frame), False):
         raise Violation("bug", f"{func}: double free of vmemmap frame {frame}")
@@ -310,7 +106,7 @@ def free_frame(view: StepView, k: Kernel, frame: int, func: str) -> None:
     view.store(ghost_loc("frame_free", frame), True)
 
 
-def set_pte(view: StepView, k: Kernel, vpage: int, frame: int | None, perm: str,
+def set_pte(view: StepView, k: KernelHandle, vpage: int, frame: int | None, perm: str,
             alias: bool) -> None:
     """set_pte_at(&init_mm, addr, pte, mk_pte(frame, prot)) plus the ghost bookkeeping."""
     old = read_pte(view, k, vpage)
@@ -344,7 +140,8 @@ def write_frame_slot(view: StepView, frame: int, slot: int, values: dict[str, An
             view.store(loc, v)
 
 
-def flush_tlb_kernel_range(k: Kernel, first_vpage: int, end_vpage: int, func: str) -> Gen:
+def flush_tlb_kernel_range(k: KernelHandle, first_vpage: int, end_vpage: int,
+                           func: str) -> Gen:
     """flush_tlb_kernel_range(): noted only - the model's translation is always current."""
     def fn(view: StepView, outcome: int) -> None:
         view.note(f"flush_tlb_kernel_range(vmemmap[{first_vpage}..{end_vpage - 1}]): the "

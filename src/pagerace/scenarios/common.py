@@ -15,10 +15,11 @@ from pagerace.engine.program import Property
 from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.kernel.generations import GENERATION_NAMES
 from pagerace.kernel.geometry import Geometry
-from pagerace.kernel.hugetlb import pool_loc
+from pagerace.kernel.hugetlb.hugetlb import pool_loc
 from pagerace.kernel.kernel import Kernel
 from pagerace.kernel.observe import pte_of, read_field
-from pagerace.kernel.vmemmap import REFCOUNT, Gen
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Param
 
 SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3")

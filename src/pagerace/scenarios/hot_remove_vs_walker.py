@@ -36,9 +36,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pagerace.engine.program import Program, Property, ThreadSpec
-from pagerace.kernel.memory_remove import offline_and_remove_memory
-from pagerace.kernel.virtio_mem import Driver, virtio_mem_notifier
-from pagerace.kernel.vmemmap import Gen
+from pagerace.kernel.hotplug.checks import HeldAcrossOffline
+from pagerace.kernel.hotplug.memory_remove import offline_and_remove_memory
+from pagerace.kernel.hotplug.virtio_mem import Driver, virtio_mem_notifier
+from pagerace.kernel.step import Gen
 from pagerace.scenarios.base import Param, Scenario
 from pagerace.scenarios.hotplug_common import (
     ARCH_PARAM,
@@ -49,9 +50,9 @@ from pagerace.scenarios.hotplug_common import (
     TARGET,
     WARN_PARAM,
     driver_param,
-    hotplug_config,
     hypervisor_pages_not_free,
     initial_state,
+    instruments,
     make_kernel,
     pfn_walker,
     references_balanced,
@@ -64,19 +65,20 @@ def build(params: Mapping[str, str]) -> Program:
     driver: Driver | None = None
     if params["range"] == "virtio-mem":
         driver = "old" if params["driver"] == "old" else "skippable"
-    k = make_kernel(params, ghost_violations="record")
-    hp = hotplug_config(k, params, vmemmap=params["vmemmap"],
-                        zero_frame=k.first_fresh_frame, window=WINDOW)
+    booted = make_kernel(params)
+    k = make_kernel(params, ghost_violations="record", vmemmap=params["vmemmap"],
+                    zero_frame=booted.first_fresh_frame)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
-    notifiers = [virtio_mem_notifier(hp, driver, CHUNKS)] if driver else []
+    notifiers = [virtio_mem_notifier(driver, CHUNKS)] if driver else []
+    window = HeldAcrossOffline(WINDOW, k.hotplug.geometry, k.config.ncpus)
 
     def cpu1_remove_block() -> Gen:
-        yield from offline_and_remove_memory(cpu1, hp, BLOCK, notifiers)
+        yield from offline_and_remove_memory(cpu1, BLOCK, notifiers)
 
     return Program(
         threads=[ThreadSpec("CPU 1 (offline_and_remove_memory)", cpu1_remove_block),
                  ThreadSpec("CPU 2 (pfn walker)",
-                            pfn_walker(cpu2, hp.geometry, TARGET, hp.sync_rcu))],
+                            pfn_walker(cpu2, TARGET, k.hotplug.sync_rcu))],
         initial=initial_state(k, driver),
         properties=[
             references_balanced(k, driver),
@@ -86,6 +88,7 @@ def build(params: Mapping[str, str]) -> Program:
                      "block's sections go offline"),
         ],
         observe=k.observer(),
+        instruments=instruments(k, window),
     )
 
 

@@ -21,24 +21,27 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
+from pagerace.engine.instrument import Instrument
 from pagerace.engine.program import Property
 from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.kernel.buddy import FREE_LOC, is_free
 from pagerace.kernel.geometry import Geometry
-from pagerace.kernel.kernel import Kernel, KernelConfig, Tracepoint
-from pagerace.kernel.memory_hotplug import HotplugConfig, HotplugGeometry, block_loc
-from pagerace.kernel.memory_hotplug import pfn_to_online_page as _pfn_to_online_page
-from pagerace.kernel.observe import read_field
-from pagerace.kernel.virtio_mem import (
+from pagerace.kernel.hotplug.checks import HypervisorPagesNotFreed
+from pagerace.kernel.hotplug.config import HotplugConfig, HotplugGeometry
+from pagerace.kernel.hotplug.memory_hotplug import block_loc
+from pagerace.kernel.hotplug.memory_hotplug import pfn_to_online_page as _pfn_to_online_page
+from pagerace.kernel.hotplug.virtio_mem import (
     DRIVERS,
     Chunk,
     Driver,
-    VirtioMemKernel,
     expected_refcount,
     owned_loc,
     virtio_mem_fake_offline,
 )
-from pagerace.kernel.vmemmap import FRAME_NEXT, REFCOUNT, Gen
+from pagerace.kernel.kernel import Kernel, KernelConfig
+from pagerace.kernel.observe import read_field
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FRAME_NEXT, REFCOUNT
 from pagerace.scenarios.base import Param
 
 MEMORY = ((0, 8),)
@@ -65,23 +68,28 @@ def driver_param(default: str, matrix: bool) -> Param:
                  matrix=matrix)
 
 
-def make_kernel(params: Mapping[str, str], tracepoints: tuple[Tracepoint, ...] = (),
-                ghost_violations: str = "raise") -> VirtioMemKernel:
-    return VirtioMemKernel(KernelConfig(
-        geometry=Geometry.scaled(), arch=params["arch"], gen=params["gen"], ncpus=2,
-        memory=MEMORY, watch=(TARGET,), tracepoints=tracepoints,
-        ghost_violations=ghost_violations))
-
-
-def hotplug_config(k: VirtioMemKernel, params: Mapping[str, str],
-                   **changes: Any) -> HotplugConfig:
+def hotplug_config(params: Mapping[str, str], **changes: Any) -> HotplugConfig:
     rule = "skippable" if params.get("driver") == "skippable" else "refcount"
     return HotplugConfig(geometry=HotplugGeometry.scaled(), offline_rule=rule,  # type: ignore[arg-type]
                          warn=params["warn"],  # type: ignore[arg-type]
                          sync_rcu=params["rcu"] == "on", **changes)
 
 
-def initial_state(k: VirtioMemKernel, driver: Driver | None) -> dict[Hashable, Any]:
+def make_kernel(params: Mapping[str, str], ghost_violations: str = "raise",
+                **hotplug: Any) -> Kernel:
+    """The machine above, with the hotplug variant the parameters choose."""
+    return Kernel(KernelConfig(
+        geometry=Geometry.scaled(), arch=params["arch"], gen=params["gen"], ncpus=2,
+        memory=MEMORY, watch=(TARGET,), ghost_violations=ghost_violations,
+        hotplug=hotplug_config(params, **hotplug)))
+
+
+def instruments(k: Kernel, *extra: Instrument) -> tuple[Instrument, ...]:
+    """The kernel's invariants, the hypervisor-page check, and the scenario's own."""
+    return (*k.instruments(), HypervisorPagesNotFreed(), *extra)
+
+
+def initial_state(k: Kernel, driver: Driver | None) -> dict[Hashable, Any]:
     """Boot, then (driver given) the device unplugs both subblocks of block 1."""
     state = k.initial_state()
     if driver is not None:
@@ -93,12 +101,11 @@ def initial_state(k: VirtioMemKernel, driver: Driver | None) -> dict[Hashable, A
     return state
 
 
-def pfn_walker(k: Kernel, geo: HotplugGeometry, pfn: int,
-               rcu: bool) -> Callable[[], Gen]:
+def pfn_walker(k: Kernel, pfn: int, rcu: bool) -> Callable[[], Gen]:
     def walker() -> Gen:
         if rcu:
             yield from k.rcu_read_lock()
-        page = yield from _pfn_to_online_page(k, pfn, geo)
+        page = yield from _pfn_to_online_page(k, pfn)
         if page is not None and (yield from k.get_page_unless_zero(page)):
             yield from k.put_page(page)  # of no use to us: drop it at once
         if rcu:

@@ -34,9 +34,11 @@ from typing import Any
 
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.kernel import buddy
-from pagerace.kernel.kernel import Kernel, KernelConfig, Tracepoint
+from pagerace.kernel.kernel import Kernel, KernelConfig
 from pagerace.kernel.observe import read_field
-from pagerace.kernel.vmemmap import REFCOUNT, Gen, tracepoint_hit
+from pagerace.kernel.step import Gen
+from pagerace.kernel.tracepoint import Tracepoint
+from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Scenario
 from pagerace.scenarios.common import HVO_PARAMS, geometry_of, target_pfn, walker_program
 
@@ -66,7 +68,7 @@ def build(params: Mapping[str, str]) -> Program:
     window = Tracepoint(WINDOW, cpu=1, pfn=page1, field=REFCOUNT, value=0,
                         boot_mapping=False)
     k = Kernel(KernelConfig(geometry=geometry, arch=params["arch"], gen=params["gen"],
-                            ncpus=2, watch=(folio, page1), tracepoints=(window,)))
+                            ncpus=2, watch=(folio, page1)))
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
 
     def boot_and_hand_to_user() -> Gen:
@@ -89,10 +91,10 @@ def build(params: Mapping[str, str]) -> Program:
         initial=state,
         properties=[
             everything_freed(k, folio, page1),
-            Property(WINDOW, "sometimes", lambda s: tracepoint_hit(s, WINDOW),
-                     "the walker reads page1's refcount through the HVO mapping"),
+            window.sometimes("the walker reads page1's refcount through the HVO mapping"),
         ],
         observe=k.observer(),
+        instruments=(*k.instruments(), window),
     )
 
 

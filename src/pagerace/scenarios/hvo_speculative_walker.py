@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pagerace.engine.program import Program, Property, ThreadSpec
-from pagerace.kernel.kernel import Kernel, KernelConfig, Tracepoint
-from pagerace.kernel.vmemmap import REFCOUNT, Gen, tracepoint_hit
+from pagerace.engine.program import Program, ThreadSpec
+from pagerace.kernel.kernel import Kernel, KernelConfig
+from pagerace.kernel.step import Gen
+from pagerace.kernel.tracepoint import Tracepoint
+from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Param, Scenario
 from pagerace.scenarios.common import (
     HVO_PARAMS,
@@ -53,7 +55,7 @@ def build(params: Mapping[str, str]) -> Program:
                         boot_mapping=True)
     walkers = int(params["walkers"])
     k = Kernel(KernelConfig(geometry=geometry, arch=params["arch"], gen=params["gen"],
-                            ncpus=1 + walkers, watch=(folio, page1), tracepoints=(window,)))
+                            ncpus=1 + walkers, watch=(folio, page1)))
     cpu1 = k.on_cpu(0)
 
     def cpu1_vmemmap_modifier() -> Gen:
@@ -74,10 +76,11 @@ def build(params: Mapping[str, str]) -> Program:
         initial=state,
         properties=[
             references_balanced(k, folio, page1),
-            Property(WINDOW, "sometimes", lambda s: tracepoint_hit(s, WINDOW),
-                     "the walker reads page1's refcount between the free and the remap"),
+            window.sometimes("the walker reads page1's refcount between the free and the "
+                             "remap"),
         ],
         observe=k.observer(),
+        instruments=(*k.instruments(), window),
     )
 
 

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pagerace.engine.program import Program, Property, ThreadSpec
-from pagerace.kernel.kernel import Tracepoint
-from pagerace.kernel.offline_pages import memory_block_offline
-from pagerace.kernel.virtio_mem import Driver, virtio_mem_notifier
-from pagerace.kernel.vmemmap import REFCOUNT, Gen, tracepoint_hit
+from pagerace.engine.program import Program, ThreadSpec
+from pagerace.kernel.hotplug.offline_pages import memory_block_offline
+from pagerace.kernel.hotplug.virtio_mem import Driver, virtio_mem_notifier
+from pagerace.kernel.step import Gen
+from pagerace.kernel.tracepoint import Tracepoint
+from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Scenario
 from pagerace.scenarios.hotplug_common import (
     ARCH_PARAM,
@@ -50,9 +51,9 @@ from pagerace.scenarios.hotplug_common import (
     TARGET,
     WARN_PARAM,
     driver_param,
-    hotplug_config,
     hypervisor_pages_not_free,
     initial_state,
+    instruments,
     make_kernel,
     pfn_walker,
     references_balanced,
@@ -65,26 +66,25 @@ def build(params: Mapping[str, str]) -> Program:
     driver: Driver = "old" if params["driver"] == "old" else "skippable"
     window = Tracepoint(WINDOW, cpu=1, pfn=TARGET, field=REFCOUNT, access="cmpxchg",
                         value=1)
-    k = make_kernel(params, tracepoints=(window,))
-    hp = hotplug_config(k, params)
+    k = make_kernel(params)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
-    notifier = virtio_mem_notifier(hp, driver, CHUNKS)
+    notifier = virtio_mem_notifier(driver, CHUNKS)
 
     def cpu1_offline_block() -> Gen:
-        yield from memory_block_offline(cpu1, hp, BLOCK, [notifier])
+        yield from memory_block_offline(cpu1, BLOCK, [notifier])
 
     return Program(
         threads=[ThreadSpec("CPU 1 (memory_block_offline)", cpu1_offline_block),
                  ThreadSpec("CPU 2 (pfn walker)",
-                            pfn_walker(cpu2, hp.geometry, TARGET, hp.sync_rcu))],
+                            pfn_walker(cpu2, TARGET, k.hotplug.sync_rcu))],
         initial=initial_state(k, driver),
         properties=[
             references_balanced(k, driver),
             hypervisor_pages_not_free(driver),
-            Property(WINDOW, "sometimes", lambda s: tracepoint_hit(s, WINDOW),
-                     "the walker takes a reference on the fake-offline page"),
+            window.sometimes("the walker takes a reference on the fake-offline page"),
         ],
         observe=k.observer(),
+        instruments=instruments(k, window),
     )
 
 

@@ -17,9 +17,8 @@ goes):
   offlining memory blocks with PageOffline pages", v2, May 2025; merge status
   unconfirmed): no refcount change on offlining; the core uses the "skippable" rule.
 
-`VirtioMemKernel` is the kernel with one ghost check added to the free path: the step of
-__free_one_page() that would put a page the hypervisor owns into the buddy allocator
-raises Violation("hypervisor-page-freed") (the guest would hand out memory it unplugged).
+That no page the hypervisor owns reaches the buddy allocator is an instrument
+(checks.py: HypervisorPagesNotFreed), not a change to the kernel.
 
 Leaves out: the device protocol and the hypervisor, subblock bitmaps and state machines
 (the notifier knows the unplugged chunks of its block), the hotplug_mutex, the managed
@@ -34,19 +33,19 @@ from typing import Literal
 
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
-from pagerace.engine.violation import Violation
 from pagerace.kernel import buddy
 from pagerace.kernel import struct_page as sp
-from pagerace.kernel.kernel import Kernel
-from pagerace.kernel.memory_hotplug import (
+from pagerace.kernel.descriptor import update_desc, write_descs
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.hotplug.memory_hotplug import (
     MEM_CANCEL_OFFLINE,
     MEM_GOING_OFFLINE,
     PG_OFFLINE_SKIPPABLE,
     WARN,
-    HotplugConfig,
     MemoryNotifier,
 )
-from pagerace.kernel.vmemmap import FLAGS, REFCOUNT, Gen, ghost_loc, write_descs
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FLAGS, REFCOUNT, ghost_loc
 
 Driver = Literal["old", "skippable"]
 DRIVERS: tuple[Driver, ...] = ("old", "skippable")
@@ -54,38 +53,6 @@ DRIVERS: tuple[Driver, ...] = ("old", "skippable")
 
 def owned_loc(pfn: int) -> tuple[str | int, ...]:
     return ghost_loc("hypervisor_owned", pfn)
-
-
-class VirtioMemKernel(Kernel):
-    """The kernel, with a ghost check that no hypervisor-owned page reaches the buddy."""
-
-    def free_frozen_pages(self, page: int, order: int = 0) -> Gen:
-        yield from buddy.free_pages_prepare(self, page, order)
-        yield from free_one_page_checked(self, page, order, "free_frozen_pages")
-
-
-def free_one_page_checked(k: Kernel, pfn: int, order: int, func: str) -> Gen:
-    """buddy.free_one_page()'s step, preceded (in the same step) by the ownership check."""
-    inner = buddy.free_one_page(k, pfn, order, func)
-    op = next(inner)
-    assert isinstance(op, Atomic)
-    step = op
-
-    def fn(view: StepView, outcome: int) -> object:
-        for p in range(pfn, pfn + (1 << order)):
-            if view.peek(owned_loc(p), False):
-                view.note(f"{func}: pfn {p} is unplugged (owned by the hypervisor) and goes "
-                          "to the buddy allocator", func=func, pfn=p, access="free")
-                raise Violation("hypervisor-page-freed",
-                                f"{func}: pfn {p}, a fake-offline page owned by the "
-                                "hypervisor, is freed to the buddy allocator")
-        return step.fn(view, outcome)
-
-    result = yield Atomic(fn, op.label, op.outcomes)
-    try:
-        inner.send(result)
-    except StopIteration:
-        pass
 
 
 @dataclass(frozen=True)
@@ -100,7 +67,7 @@ class Chunk:
         return range(self.start, self.start + self.nr)
 
 
-def alloc_contig_range(k: Kernel, chunk: Chunk) -> Gen:
+def alloc_contig_range(k: KernelHandle, chunk: Chunk) -> Gen:
     """alloc_contig_range(start, end): isolate, migrate, take the free pages, and hand each
     page out with refcount 1 (split_free_pages / set_page_refcounted)."""
     def take(view: StepView, outcome: int) -> bool:
@@ -119,16 +86,17 @@ def alloc_contig_range(k: Kernel, chunk: Chunk) -> Gen:
     return True
 
 
-def virtio_mem_fake_offline(k: Kernel, chunk: Chunk, driver: Driver) -> Gen:
+def virtio_mem_fake_offline(k: KernelHandle, chunk: Chunk, driver: Driver) -> Gen:
     """Unplug a chunk of an online block: alloc_contig_range(), mark fake-offline, and send
     the unplug request (the hypervisor now owns the memory)."""
     if not (yield from alloc_contig_range(k, chunk)):
         return False
     for pfn in chunk.pfns:  # virtio_mem_set_fake_offline()
-        yield from k.SetPageOffline(pfn)
+        yield from sp.SetPageOffline(k, pfn)
         if driver == "skippable":
-            yield from k.update_field(pfn, FLAGS, lambda f: f | PG_OFFLINE_SKIPPABLE,
-                                      "__SetPageOfflineSkippable")
+            yield from update_desc(k, pfn, FLAGS, lambda f: f | PG_OFFLINE_SKIPPABLE,
+                                   "__SetPageOfflineSkippable",
+                                   f"__SetPageOfflineSkippable [pfn {pfn}]")
 
     def unplug(view: StepView, outcome: int) -> None:
         for pfn in chunk.pfns:
@@ -139,30 +107,30 @@ def virtio_mem_fake_offline(k: Kernel, chunk: Chunk, driver: Driver) -> Gen:
     return True
 
 
-def virtio_mem_fake_offline_going_offline(k: Kernel, hp: HotplugConfig, chunk: Chunk) -> Gen:
+def virtio_mem_fake_offline_going_offline(k: KernelHandle, chunk: Chunk) -> Gen:
     """Drop our reference to the pages so the memory can get offlined."""
     func = "virtio_mem_fake_offline_going_offline"
     for pfn in chunk.pfns:
         if not (yield from sp.page_ref_dec_and_test(k, pfn, func)):
-            yield from WARN(k, hp, func, f"WARN_ON(!page_ref_dec_and_test(page)): "
+            yield from WARN(k, func, f"WARN_ON(!page_ref_dec_and_test(page)): "
                             f"dump_page(pfn {pfn}, \"fake-offline page referenced\")")
 
 
-def virtio_mem_fake_offline_cancel_offline(k: Kernel, chunk: Chunk) -> Gen:
+def virtio_mem_fake_offline_cancel_offline(k: KernelHandle, chunk: Chunk) -> Gen:
     """Get the reference again that we dropped via page_ref_dec_and_test()."""
     for pfn in chunk.pfns:
         yield from sp.page_ref_inc(k, pfn, "virtio_mem_fake_offline_cancel_offline")
 
 
-def virtio_mem_notifier(hp: HotplugConfig, driver: Driver,
+def virtio_mem_notifier(driver: Driver,
                         chunks: Sequence[Chunk]) -> MemoryNotifier:
     """virtio_mem_memory_notifier_cb() for the chunks unplugged from its blocks."""
-    def notifier(k: Kernel, action: str, start_pfn: int, nr_pages: int) -> Gen:
+    def notifier(k: KernelHandle, action: str, start_pfn: int, nr_pages: int) -> Gen:
         mine = [c for c in chunks if start_pfn <= c.start < start_pfn + nr_pages]
         if driver == "old":
             for c in mine:
                 if action == MEM_GOING_OFFLINE:
-                    yield from virtio_mem_fake_offline_going_offline(k, hp, c)
+                    yield from virtio_mem_fake_offline_going_offline(k, c)
                 elif action == MEM_CANCEL_OFFLINE:
                     yield from virtio_mem_fake_offline_cancel_offline(k, c)
         return 0
@@ -175,5 +143,5 @@ def expected_refcount(driver: Driver, block_state: str) -> int:
     return 0 if driver == "old" and block_state == "offline" else 1
 
 
-__all__ = ["DRIVERS", "Chunk", "VirtioMemKernel", "expected_refcount",
+__all__ = ["DRIVERS", "Chunk", "expected_refcount",
            "owned_loc", "virtio_mem_fake_offline", "virtio_mem_notifier"]

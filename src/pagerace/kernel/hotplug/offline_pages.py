@@ -27,21 +27,21 @@ of the kernel's loop is a wait for the state it failed on to change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from pagerace.engine.ops import Atomic, Await
 from pagerace.engine.view import StepView
-from pagerace.kernel import page_isolation as iso
 from pagerace.kernel import rcu
 from pagerace.kernel import struct_page as sp
 from pagerace.kernel.buddy import FREE_LOC
-from pagerace.kernel.memory_hotplug import (
+from pagerace.kernel.descriptor import read_desc
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.hotplug import page_isolation as iso
+from pagerace.kernel.hotplug.memory_hotplug import (
     EBUSY,
     ENOENT,
     MEM_CANCEL_OFFLINE,
     MEM_GOING_OFFLINE,
     MEM_OFFLINE,
-    HotplugConfig,
     MemoryNotifier,
     PageOffline,
     PageOfflineSkippable,
@@ -49,21 +49,11 @@ from pagerace.kernel.memory_hotplug import (
     page_count,
     set_block_state,
 )
-from pagerace.kernel.vmemmap import (
-    FIELD_DEFAULTS,
-    FLAGS,
-    REFCOUNT,
-    Gen,
-    field_loc,
-    read_desc,
-    read_pte,
-)
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import FIELD_DEFAULTS, FLAGS, REFCOUNT, field_loc, read_pte
 
 
-def scan_movable_pages(k: Kernel, hp: HotplugConfig, start: int, end: int) -> Gen:
+def scan_movable_pages(k: KernelHandle, start: int, end: int) -> Gen:
     """scan_movable_pages(): (0, pfn) for a movable page, (-ENOENT, end) when none,
     (-EBUSY, pfn) for a definitely unmovable PageOffline page."""
     func = "scan_movable_pages"
@@ -72,7 +62,7 @@ def scan_movable_pages(k: Kernel, hp: HotplugConfig, start: int, end: int) -> Ge
         if flags & sp.PG_LRU:
             return 0, pfn
         if (yield from PageOffline(k, pfn, func)):
-            if hp.offline_rule == "refcount":
+            if k.hotplug.offline_rule == "refcount":
                 if (yield from page_count(k, pfn, func)):
                     return -EBUSY, pfn
             elif not (yield from PageOfflineSkippable(k, pfn, func)):
@@ -83,7 +73,7 @@ def scan_movable_pages(k: Kernel, hp: HotplugConfig, start: int, end: int) -> Ge
     return -ENOENT, end
 
 
-def wait_for_change(k: Kernel, pfn: int, func: str) -> Gen:
+def wait_for_change(k: KernelHandle, pfn: int, func: str) -> Gen:
     """The retry of offline_pages() after test_pages_isolated() failed on pfn: it can only
     succeed once pfn's refcount or the free lists change, so wait for that."""
     g = k.geometry
@@ -99,49 +89,49 @@ def wait_for_change(k: Kernel, pfn: int, func: str) -> Gen:
                 f"{func}: pfn {pfn} changed: retry the offlining loop")
 
 
-def offline_pages(k: Kernel, hp: HotplugConfig, start_pfn: int, nr_pages: int,
+def offline_pages(k: KernelHandle, start_pfn: int, nr_pages: int,
                   notifiers: Sequence[MemoryNotifier]) -> Gen:
     """offline_pages(start_pfn, nr_pages): 0, or a negative errno after MEM_CANCEL_OFFLINE."""
     func = "offline_pages"
     end_pfn = start_pfn + nr_pages
-    yield from iso.start_isolate_page_range(k, hp, start_pfn, end_pfn)
+    yield from iso.start_isolate_page_range(k, start_pfn, end_pfn)
     ret = yield from memory_notify(k, notifiers, MEM_GOING_OFFLINE, start_pfn, nr_pages)
     if ret:
-        return (yield from _failed_removal_isolated(k, hp, start_pfn, nr_pages, notifiers,
+        return (yield from _failed_removal_isolated(k, start_pfn, nr_pages, notifiers,
                                                     -EBUSY))
-    if hp.sync_rcu:  # the proposal: no reference may be taken by a reader that began before
+    if k.hotplug.sync_rcu:  # the proposal: no reference may be taken by a reader that began before
         yield from rcu.synchronize_rcu(k, func)
     while True:
         pfn = start_pfn
         while True:
-            ret, pfn = yield from scan_movable_pages(k, hp, pfn, end_pfn)
+            ret, pfn = yield from scan_movable_pages(k, pfn, end_pfn)
             if ret:
                 break
             raise ValueError(f"{func}: movable page at pfn {pfn}: migration not modelled")
         if ret != -ENOENT:  # "unmovable page"
-            return (yield from _failed_removal_isolated(k, hp, start_pfn, nr_pages,
+            return (yield from _failed_removal_isolated(k, start_pfn, nr_pages,
                                                         notifiers, ret))
-        ret, bad = yield from iso.test_pages_isolated(k, hp, start_pfn, end_pfn)
+        ret, bad = yield from iso.test_pages_isolated(k, start_pfn, end_pfn)
         if not ret:
             break
         yield from wait_for_change(k, bad, func)
-    yield from iso.__offline_isolated_pages(k, hp, start_pfn, end_pfn)
+    yield from iso.__offline_isolated_pages(k, start_pfn, end_pfn)
     yield from memory_notify(k, notifiers, MEM_OFFLINE, start_pfn, nr_pages)
     return 0
 
 
-def _failed_removal_isolated(k: Kernel, hp: HotplugConfig, start_pfn: int, nr_pages: int,
+def _failed_removal_isolated(k: KernelHandle, start_pfn: int, nr_pages: int,
                              notifiers: Sequence[MemoryNotifier], ret: int) -> Gen:
-    yield from iso.undo_isolate_page_range(k, hp, start_pfn, start_pfn + nr_pages)
+    yield from iso.undo_isolate_page_range(k, start_pfn, start_pfn + nr_pages)
     yield from memory_notify(k, notifiers, MEM_CANCEL_OFFLINE, start_pfn, nr_pages)
     return ret
 
 
-def memory_block_offline(k: Kernel, hp: HotplugConfig, block: int,
+def memory_block_offline(k: KernelHandle, block: int,
                          notifiers: Sequence[MemoryNotifier]) -> Gen:
     """drivers/base/memory.c memory_block_offline(): offline_pages(), then mem->state."""
-    pfns = hp.geometry.block_range(block)
-    ret = yield from offline_pages(k, hp, pfns.start, len(pfns), notifiers)
+    pfns = k.hotplug.geometry.block_range(block)
+    ret = yield from offline_pages(k, pfns.start, len(pfns), notifiers)
     if ret == 0:
         yield from set_block_state(block, "offline", "memory_block_change_state")
     return ret

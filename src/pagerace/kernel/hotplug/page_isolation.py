@@ -21,35 +21,29 @@ on its own: `pfn += 1 << buddy_order(page)` with order 0), the zone lock (one of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.kernel.buddy import FREE_LOC, subtract
-from pagerace.kernel.memory_hotplug import (
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.hotplug.memory_hotplug import (
     BUG,
     EBUSY,
     SECTION_BOOT,
     SECTION_IS_ONLINE,
     WARN,
-    HotplugConfig,
     PageBuddy,
     PageOffline,
     PageOfflineSkippable,
     isolate_loc,
-    online_page_loc,
     page_count,
     section_loc,
 )
-from pagerace.kernel.vmemmap import Gen
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.step import Gen
 
 
-def _set_isolate(hp: HotplugConfig, start_pfn: int, end_pfn: int, value: bool,
+def _set_isolate(k: KernelHandle, start_pfn: int, end_pfn: int, value: bool,
                  func: str) -> Gen:
-    blocks = hp.geometry.pageblocks(start_pfn, end_pfn)
+    blocks = k.hotplug.geometry.pageblocks(start_pfn, end_pfn)
 
     def fn(view: StepView, outcome: int) -> None:
         for pb in blocks:
@@ -60,31 +54,31 @@ def _set_isolate(hp: HotplugConfig, start_pfn: int, end_pfn: int, value: bool,
     yield Atomic(fn, f"{func}(pfns {start_pfn}..{end_pfn - 1})")
 
 
-def start_isolate_page_range(k: Kernel, hp: HotplugConfig, start_pfn: int,
+def start_isolate_page_range(k: KernelHandle, start_pfn: int,
                              end_pfn: int) -> Gen:
     """Mark the range MIGRATE_ISOLATE: nothing in it is handed out any more."""
-    yield from _set_isolate(hp, start_pfn, end_pfn, True, "start_isolate_page_range")
+    yield from _set_isolate(k, start_pfn, end_pfn, True, "start_isolate_page_range")
 
 
-def undo_isolate_page_range(k: Kernel, hp: HotplugConfig, start_pfn: int,
+def undo_isolate_page_range(k: KernelHandle, start_pfn: int,
                             end_pfn: int) -> Gen:
-    yield from _set_isolate(hp, start_pfn, end_pfn, False, "undo_isolate_page_range")
+    yield from _set_isolate(k, start_pfn, end_pfn, False, "undo_isolate_page_range")
 
 
-def test_pages_isolated(k: Kernel, hp: HotplugConfig, start_pfn: int, end_pfn: int) -> Gen:
+def test_pages_isolated(k: KernelHandle, start_pfn: int, end_pfn: int) -> Gen:
     """test_pages_isolated(start, end, MEMORY_OFFLINE): (0, end) or (-EBUSY, first busy pfn)."""
     func = "test_pages_isolated"
 
     def all_isolated(view: StepView, outcome: int) -> bool:
         return all(view.load(isolate_loc(pb), False)
-                   for pb in hp.geometry.pageblocks(start_pfn, end_pfn))
+                   for pb in k.hotplug.geometry.pageblocks(start_pfn, end_pfn))
     if not (yield Atomic(all_isolated, f"{func}: get_pageblock_isolate")):
         return -EBUSY, start_pfn
     for pfn in range(start_pfn, end_pfn):
         if (yield from PageBuddy(k, pfn, func)):
             continue
         if (yield from PageOffline(k, pfn, func)):
-            if hp.offline_rule == "refcount":
+            if k.hotplug.offline_rule == "refcount":
                 if not (yield from page_count(k, pfn, func)):
                     continue  # the driver dropped its reference in MEM_GOING_OFFLINE
             elif (yield from PageOfflineSkippable(k, pfn, func)):
@@ -93,36 +87,28 @@ def test_pages_isolated(k: Kernel, hp: HotplugConfig, start_pfn: int, end_pfn: i
     return 0, end_pfn
 
 
-def offline_mem_sections(k: Kernel, hp: HotplugConfig, start_pfn: int, end_pfn: int) -> Gen:
+def offline_mem_sections(k: KernelHandle, start_pfn: int, end_pfn: int) -> Gen:
     """ms->section_mem_map &= ~SECTION_IS_ONLINE for each section: pfn_to_online_page()
-    returns NULL from now on. Witnesses `hp.window` when a CPU holds a struct page it got
-    from pfn_to_online_page() for this section before (the racy window of removal)."""
-    for nr in hp.geometry.sections(start_pfn, end_pfn):
+    returns NULL from now on (checks.py's HeldAcrossOffline watches this step)."""
+    for nr in k.hotplug.geometry.sections(start_pfn, end_pfn):
         def fn(view: StepView, outcome: int, nr: int = nr) -> None:
             flags = view.load(section_loc(nr), SECTION_BOOT)
             view.store(section_loc(nr), flags & ~SECTION_IS_ONLINE)
             view.note(f"offline_mem_sections: section {nr} is no longer online",
-                      func="offline_mem_sections", access="write")
-            if hp.window is not None:
-                lo, hi = nr * hp.geometry.pages_per_section, \
-                    (nr + 1) * hp.geometry.pages_per_section
-                for cpu in range(k.config.ncpus):
-                    held = view.peek(online_page_loc(cpu), None)
-                    if held is not None and lo <= held < hi:
-                        view.witness(hp.window)
+                      func="offline_mem_sections", access="write", section=nr)
         yield Atomic(fn, f"offline_mem_sections: section {nr}")
 
 
-def __offline_isolated_pages(k: Kernel, hp: HotplugConfig, start_pfn: int,
+def __offline_isolated_pages(k: KernelHandle, start_pfn: int,
                              end_pfn: int) -> Gen:
     """Mark the sections offline and take the free pages off the free lists. Returns the
     number of managed (non-PageOffline) pages."""
     func = "__offline_isolated_pages"
-    yield from offline_mem_sections(k, hp, start_pfn, end_pfn)
+    yield from offline_mem_sections(k, start_pfn, end_pfn)
     already_offline = 0
     for pfn in range(start_pfn, end_pfn):
         if (yield from PageOffline(k, pfn, func)):
-            if hp.offline_rule == "refcount":
+            if k.hotplug.offline_rule == "refcount":
                 # "all remaining PageOffline() pages have a reference count of 0"
                 count = yield from page_count(k, pfn, func)
                 if count:
@@ -132,11 +118,11 @@ def __offline_isolated_pages(k: Kernel, hp: HotplugConfig, start_pfn: int,
                     raise BUG(func, f"BUG_ON(PageBuddy(page)): PageOffline pfn {pfn}")
             else:
                 if not (yield from PageOfflineSkippable(k, pfn, func)):
-                    yield from WARN(k, hp, func, f"WARN_ON_ONCE(!PageOfflineSkippable): "
+                    yield from WARN(k, func, f"WARN_ON_ONCE(!PageOfflineSkippable): "
                                     f"pfn {pfn}")
                 count = yield from page_count(k, pfn, func)
                 if count != 1:
-                    yield from WARN(k, hp, func, f"WARN_ON_ONCE(page_count(page) != 1): "
+                    yield from WARN(k, func, f"WARN_ON_ONCE(page_count(page) != 1): "
                                     f"PageOffline pfn {pfn} has refcount {count}")
             already_offline += 1
             continue

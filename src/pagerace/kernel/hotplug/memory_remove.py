@@ -25,45 +25,35 @@ unmap_hotplug_range() (which clears and flushes before freeing).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.kernel import rcu
-from pagerace.kernel.memory_hotplug import (
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.hotplug.memory_hotplug import (
     EBUSY,
     SECTION_BOOT,
     SECTION_HAS_MEM_MAP,
-    HotplugConfig,
     MemoryNotifier,
     block_loc,
     section_loc,
     set_block_state,
 )
-from pagerace.kernel.offline_pages import memory_block_offline
-from pagerace.kernel.vmemmap import (
-    RO,
-    Gen,
-    flush_tlb_kernel_range,
-    free_frame,
-    read_pte,
-    set_pte,
-)
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.hotplug.offline_pages import memory_block_offline
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import RO, flush_tlb_kernel_range, free_frame, read_pte, set_pte
 
 
-def offline_and_remove_memory(k: Kernel, hp: HotplugConfig, block: int,
+def offline_and_remove_memory(k: KernelHandle, block: int,
                               notifiers: Sequence[MemoryNotifier]) -> Gen:
     """offline_and_remove_memory(start, size) for one memory block (virtio-mem's path)."""
-    ret = yield from memory_block_offline(k, hp, block, notifiers)
+    ret = yield from memory_block_offline(k, block, notifiers)
     if ret:
         return ret
-    return (yield from try_remove_memory(k, hp, block))
+    return (yield from try_remove_memory(k, block))
 
 
-def try_remove_memory(k: Kernel, hp: HotplugConfig, block: int) -> Gen:
+def try_remove_memory(k: KernelHandle, block: int) -> Gen:
     """All blocks must be offline (check_memblock_offlined_cb); then the memory block
     devices go and arch_remove_memory() tears the range down."""
     def offlined(view: StepView, outcome: int) -> bool:
@@ -72,21 +62,21 @@ def try_remove_memory(k: Kernel, hp: HotplugConfig, block: int) -> Gen:
                          f"(memory{block})")):
         return -EBUSY
     yield from set_block_state(block, "removed", "remove_memory_block_devices")
-    if hp.sync_rcu:
+    if k.hotplug.sync_rcu:
         yield from rcu.synchronize_rcu(k, "try_remove_memory")
-    yield from arch_remove_memory(k, hp, block)
+    yield from arch_remove_memory(k, block)
     return 0
 
 
-def arch_remove_memory(k: Kernel, hp: HotplugConfig, block: int) -> Gen:
+def arch_remove_memory(k: KernelHandle, block: int) -> Gen:
     """x86-64: __remove_pages() -> __remove_section() for each section of the range."""
-    geo = hp.geometry
+    geo = k.hotplug.geometry
     pfns = geo.block_range(block)
     for nr in geo.sections(pfns.start, pfns.stop):
-        yield from section_deactivate(k, hp, nr)
+        yield from section_deactivate(k, nr)
 
 
-def section_deactivate(k: Kernel, hp: HotplugConfig, nr: int) -> Gen:
+def section_deactivate(k: KernelHandle, nr: int) -> Gen:
     """Clear SECTION_HAS_MEM_MAP, free the section's memmap, then section_mem_map = NULL."""
     def clear_has_mem_map(view: StepView, outcome: int) -> None:
         flags = view.load(section_loc(nr), SECTION_BOOT)
@@ -94,9 +84,9 @@ def section_deactivate(k: Kernel, hp: HotplugConfig, nr: int) -> Gen:
         view.note(f"section_deactivate: section {nr}: ~SECTION_HAS_MEM_MAP",
                   func="section_deactivate", access="write")
     yield Atomic(clear_has_mem_map, f"section_deactivate: section {nr} invalid")
-    g, geo = k.geometry, hp.geometry
+    g, geo = k.geometry, k.hotplug.geometry
     first = nr * geo.pages_per_section
-    yield from vmemmap_free(k, hp, g.vpage(first),
+    yield from vmemmap_free(k, g.vpage(first),
                             g.vpage(first + geo.pages_per_section - 1) + 1)
 
     def clear(view: StepView, outcome: int) -> None:
@@ -106,14 +96,14 @@ def section_deactivate(k: Kernel, hp: HotplugConfig, nr: int) -> Gen:
     yield Atomic(clear, f"section_deactivate: section {nr} section_mem_map = NULL")
 
 
-def vmemmap_free(k: Kernel, hp: HotplugConfig, first_vpage: int, end_vpage: int) -> Gen:
-    if hp.vmemmap == "zero-page":
-        yield from vmemmap_remap_zero(k, hp, first_vpage, end_vpage)
+def vmemmap_free(k: KernelHandle, first_vpage: int, end_vpage: int) -> Gen:
+    if k.hotplug.vmemmap == "zero-page":
+        yield from vmemmap_remap_zero(k, first_vpage, end_vpage)
     else:
         yield from remove_pte_table(k, first_vpage, end_vpage)
 
 
-def remove_pte_table(k: Kernel, first_vpage: int, end_vpage: int) -> Gen:
+def remove_pte_table(k: KernelHandle, first_vpage: int, end_vpage: int) -> Gen:
     """x86 remove_pte_table(direct=false): free_pagetable(pte_page(*pte)); pte_clear();
     ... flush_tlb_all()."""
     func = "remove_pte_table"
@@ -136,12 +126,12 @@ def remove_pte_table(k: Kernel, first_vpage: int, end_vpage: int) -> Gen:
     yield from flush_tlb_kernel_range(k, first_vpage, end_vpage, func)
 
 
-def vmemmap_remap_zero(k: Kernel, hp: HotplugConfig, first_vpage: int,
+def vmemmap_remap_zero(k: KernelHandle, first_vpage: int,
                        end_vpage: int) -> Gen:
     """The proposal: point each PTE read-only at the shared zero-struct-page frame, flush
     the TLB, then free the old frames (HVO's vmemmap_remap_free() order)."""
     func = "vmemmap_remap_zero"
-    zero = hp.zero_frame
+    zero = k.hotplug.zero_frame
     if zero is None:
         raise ValueError("the zero-page variant needs HotplugConfig.zero_frame")
     old: list[int] = []

@@ -29,24 +29,23 @@ each folio one owner).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pagerace.engine.ops import Atomic, Store
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
-from pagerace.kernel import buddy, hvo
+from pagerace.kernel import buddy
 from pagerace.kernel import struct_page as sp
-from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT, Gen, read_desc, write_desc
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
+from pagerace.kernel.descriptor import read_desc, write_desc
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.hugetlb import hvo
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT
 
 
 def pool_loc(folio: int) -> tuple[str, int, str]:
     return ("hugetlb", folio, "state")
 
 
-def alloc_hugetlb_folio(k: Kernel, order: int, containing: int | None = None) -> Gen:
+def alloc_hugetlb_folio(k: KernelHandle, order: int, containing: int | None = None) -> Gen:
     """alloc_fresh_hugetlb_folio() without HVO: returns the frozen folio or None."""
     func = "alloc_buddy_hugetlb_folio"
     page = yield from buddy.alloc_pages(k, order, containing, func)
@@ -62,7 +61,7 @@ def alloc_hugetlb_folio(k: Kernel, order: int, containing: int | None = None) ->
     return page
 
 
-def enqueue_hugetlb_folio(k: Kernel, folio: int) -> Gen:
+def enqueue_hugetlb_folio(k: KernelHandle, folio: int) -> Gen:
     """enqueue_hugetlb_folio(): VM_BUG_ON_FOLIO(folio_ref_count(folio), folio)."""
     func = "enqueue_hugetlb_folio"
     count = yield from read_desc(k, folio, REFCOUNT, func,
@@ -73,20 +72,20 @@ def enqueue_hugetlb_folio(k: Kernel, folio: int) -> Gen:
     yield Store(pool_loc(folio), "free", f"{func}: list_move to the free list")
 
 
-def dequeue_hugetlb_folio(k: Kernel, folio: int) -> Gen:
+def dequeue_hugetlb_folio(k: KernelHandle, folio: int) -> Gen:
     """dequeue_hugetlb_folio_node_exact(): list_move + folio_ref_unfreeze(folio, 1)."""
     yield Store(pool_loc(folio), "active", "dequeue_hugetlb_folio: list_move to active")
     yield from sp.page_ref_unfreeze(k, folio, 1, "dequeue_hugetlb_folio")
 
 
-def remove_hugetlb_folio(k: Kernel, folio: int) -> Gen:
+def remove_hugetlb_folio(k: KernelHandle, folio: int) -> Gen:
     """remove_hugetlb_folio(): off the hugetlb lists; until v6.9 also unfreezes."""
     yield Store(pool_loc(folio), "removed", "remove_hugetlb_folio: list_del")
     if not k.gen.unfreeze_after_restore:
         yield from sp.page_ref_unfreeze(k, folio, 1, "remove_hugetlb_folio")
 
 
-def update_and_free_hugetlb_folio(k: Kernel, folio: int, order: int) -> Gen:
+def update_and_free_hugetlb_folio(k: KernelHandle, folio: int, order: int) -> Gen:
     """__update_and_free_hugetlb_folio(): de-HVO, then back to the buddy allocator."""
     func = "__update_and_free_hugetlb_folio"
     yield from hvo.hugetlb_vmemmap_restore_folio(k, folio, order)
@@ -97,7 +96,7 @@ def update_and_free_hugetlb_folio(k: Kernel, folio: int, order: int) -> Gen:
     yield from buddy.__free_pages(k, folio, order)
 
 
-def free_huge_folio(k: Kernel, folio: int) -> Gen:
+def free_huge_folio(k: KernelHandle, folio: int) -> Gen:
     """free_huge_folio(): the last user reference is gone (refcount 0)."""
     order = yield from sp.folio_order(k, folio, "free_huge_folio")
     if k.config.hugetlb_free_to_buddy:
@@ -107,7 +106,7 @@ def free_huge_folio(k: Kernel, folio: int) -> Gen:
         yield from enqueue_hugetlb_folio(k, folio)
 
 
-def dissolve_free_hugetlb_folio(k: Kernel, folio: int, order: int) -> Gen:
+def dissolve_free_hugetlb_folio(k: KernelHandle, folio: int, order: int) -> Gen:
     """dissolve_free_hugetlb_folio(): a free pool folio goes back to the buddy."""
     def check(view: StepView, outcome: int) -> bool:
         return bool(view.load(pool_loc(folio), None) == "free")

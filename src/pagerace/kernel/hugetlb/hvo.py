@@ -11,9 +11,7 @@ hugetlb_vmemmap_optimize_folio():
 - v6.10 (G1, bd225530a4c7): synchronize_rcu() in the wrapper first, then
   VM_WARN_ON_ONCE_FOLIO(folio_ref_count(folio)), then as v6.2.
 - v6.12 (G1b, G2; c2a967f6ab0e): WARN, should_optimize, then synchronize_rcu(), then as v6.2.
-- v7.1 (G3): WARN, should_optimize, vmemmap_get_tail() (the shared per-node, per-order
-  frame of tail descriptors, refcount 0, made once), a private copy of page 0 mapped
-  read-write, every other page mapped read-only to the shared tail frame; no RCU.
+- v7.1 (G3): hvo_v7_1.py (the shared tail frame).
 
 hugetlb_vmemmap_restore_folio():
 - v6.2: if optimized, vmemmap_remap_alloc(): allocate N-1 frames; for each page 1..N-1
@@ -22,9 +20,10 @@ hugetlb_vmemmap_restore_folio():
   flush_tlb_kernel_range().
 - v6.10: synchronize_rcu() first, then WARN, then as v6.2.
 - v6.12: WARN, optimized?, synchronize_rcu(), then as v6.2.
-- v7.1: WARN, optimized?, then per page: compound_head() of its first descriptor (through
-  the shared tail frame), fill a new frame with copies of the last descriptor of page 0,
-  set_pte_at() read-write.
+- v7.1: hvo_v7_1.py.
+
+Each version is one function (`optimize_v6_10`, `restore_v6_12`, ...); a generation's
+entry (generations.py) names the pair it runs, so no code here asks which generation it is.
 
 A WARN is Violation("warn", ...). Leaves out: vmemmap PMD splitting, the batched
 hugetlb_vmemmap_optimize_folios() path and its single flush, allocation failures (frames
@@ -34,13 +33,16 @@ never run out), the static key, HPG flag storage in the head (kept as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from pagerace.engine.ops import Atomic, Load, Store
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel import rcu
 from pagerace.kernel import struct_page as sp
+from pagerace.kernel.descriptor import translate
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import (
     FLAGS,
     FLAGS_1,
@@ -48,34 +50,25 @@ from pagerace.kernel.vmemmap import (
     REFCOUNT,
     RO,
     RW,
-    Gen,
     alloc_frame,
     flush_tlb_kernel_range,
     free_frame,
     read_frame_slot,
     read_pte,
     set_pte,
-    translate,
     write_frame_slot,
 )
-
-if TYPE_CHECKING:
-    from pagerace.kernel.kernel import Kernel
 
 
 def optimized_loc(folio: int) -> tuple[str, int, str]:
     return ("hugetlb", folio, "vmemmap_optimized")
 
 
-def tail_loc(nid: int, order: int) -> tuple[str, int, int]:
-    return ("vmemmap_tail", nid, order)
-
-
-def desc_fields(k: Kernel) -> tuple[str, ...]:
+def desc_fields(k: KernelHandle) -> tuple[str, ...]:
     return (FLAGS, k.compound_field, REFCOUNT, PAGE_TYPE, FLAGS_1)
 
 
-def warn_unless_frozen(k: Kernel, folio: int, func: str) -> Gen:
+def warn_unless_frozen(k: KernelHandle, folio: int, func: str) -> Gen:
     """VM_WARN_ON_ONCE_FOLIO(folio_ref_count(folio), folio)."""
     count = yield from sp.page_ref_count(k, folio, func)
     if count:
@@ -83,7 +76,7 @@ def warn_unless_frozen(k: Kernel, folio: int, func: str) -> Gen:
                         f"folio {folio} has refcount {count}, not frozen")
 
 
-def should_optimize(k: Kernel, folio: int, order: int, func: str) -> Gen:
+def should_optimize(k: KernelHandle, folio: int, order: int, func: str) -> Gen:
     """vmemmap_should_optimize_folio(): not yet optimized and a vmemmap page to free."""
     done = yield Load(optimized_loc(folio), f"{func}: folio_test_hugetlb_vmemmap_optimized",
                       default=False)
@@ -92,7 +85,7 @@ def should_optimize(k: Kernel, folio: int, order: int, func: str) -> Gen:
 
 # -- HVO ---------------------------------------------------------------------------------------
 
-def copy_head_page(k: Kernel, folio: int, func: str, fresh: bool = True) -> Gen:
+def copy_head_page(k: KernelHandle, folio: int, func: str, fresh: bool = True) -> Gen:
     """alloc_pages_node() + copy_page(new, vmemmap page 0): one step; returns the frame."""
     g = k.geometry
     v0 = g.vpage(folio)
@@ -110,7 +103,7 @@ def copy_head_page(k: Kernel, folio: int, func: str, fresh: bool = True) -> Gen:
     return (yield Atomic(fn, f"{func}: alloc_pages_node + copy_page(vmemmap[{v0}])"))
 
 
-def vmemmap_remap_pte(k: Kernel, vpage: int, frame: int, perm: str, alias: bool,
+def vmemmap_remap_pte(k: KernelHandle, vpage: int, frame: int, perm: str, alias: bool,
                       func: str) -> Gen:
     """vmemmap_remap_pte(): set_pte_at() of one vmemmap page; returns the old frame."""
     def fn(view: StepView, outcome: int) -> int | None:
@@ -125,7 +118,7 @@ def vmemmap_remap_pte(k: Kernel, vpage: int, frame: int, perm: str, alias: bool,
                          f"{perm})"))
 
 
-def free_vmemmap_page_list(k: Kernel, frames: list[int], func: str) -> Gen:
+def free_vmemmap_page_list(k: KernelHandle, frames: list[int], func: str) -> Gen:
     def fn(view: StepView, outcome: int) -> None:
         for f in frames:
             free_frame(view, k, f, func)
@@ -135,7 +128,7 @@ def free_vmemmap_page_list(k: Kernel, frames: list[int], func: str) -> Gen:
         yield Atomic(fn, f"{func}: free_vmemmap_page_list ({len(frames)} frames)")
 
 
-def vmemmap_remap_free(k: Kernel, folio: int, order: int) -> Gen:
+def vmemmap_remap_free(k: KernelHandle, folio: int, order: int) -> Gen:
     """v6.2..v6.15: remap pages 1..N-1 onto (a copy of) page 0; returns the old frames."""
     func = "vmemmap_remap_free"
     g = k.geometry
@@ -160,78 +153,9 @@ def vmemmap_remap_free(k: Kernel, folio: int, order: int) -> Gen:
     return old_frames
 
 
-def vmemmap_get_tail(k: Kernel, order: int, nid: int = 0) -> Gen:
-    """v7.1 vmemmap_get_tail(): the shared frame of tails of `order` on `nid`."""
-    func = "vmemmap_get_tail"
-    loc = tail_loc(nid, order)
-    frame = yield Load(loc, f"{func}: NODE_DATA({nid})->vmemmap_tails[order {order}]",
-                       default=None)
-    if frame is not None:
-        return frame
-    info = k.geometry.compound_info_mask(order)
-
-    def fill(view: StepView, outcome: int) -> int:
-        new = alloc_frame(view, k)
-        for slot in range(k.geometry.descs_per_vmemmap_page):
-            write_frame_slot(view, new, slot, {k.compound_field: info})
-        view.note(f"alloc frame {new}; prep_compound_tail() x "
-                  f"{k.geometry.descs_per_vmemmap_page}: compound_info = {info:#x}",
-                  func=func, access="copy", frame=new)
-        return new
-
-    mine = yield Atomic(fill, f"{func}: alloc_pages_node + prep_compound_tail")
-
-    def publish(view: StepView, outcome: int) -> int:
-        cur = view.load(loc, None)
-        if cur is None:
-            view.store(loc, mine)
-            view.note(f"vmemmap_tails[order {order}] = frame {mine}", func=func)
-            return int(mine)
-        free_frame(view, k, mine, func)
-        return int(cur)
-
-    return (yield Atomic(publish, f"{func}: spin_lock(&hugetlb_lock); publish"))
-
-
-def hugetlb_vmemmap_optimize_folio(k: Kernel, folio: int, order: int) -> Gen:
-    func = "hugetlb_vmemmap_optimize_folio"
-    variant = k.gen.hvo_variant
-    if variant == "v6.10":
-        # avoid writes from page_ref_add_unless() while folding vmemmap
-        yield from rcu.synchronize_rcu(k, func)
-    if variant != "v6.2":
-        yield from warn_unless_frozen(k, folio, "__hugetlb_vmemmap_optimize_folio")
-    if not (yield from should_optimize(k, folio, order, func)):
-        return False
-    if variant == "v7.1":
-        tail = yield from vmemmap_get_tail(k, order)
-    if variant == "v6.12":
-        yield from rcu.synchronize_rcu(k, func)
-    yield Store(optimized_loc(folio), True, f"{func}: folio_set_hugetlb_vmemmap_optimized")
-    if variant == "v7.1":
-        old_frames = yield from vmemmap_remap_free_v7_1(k, folio, order, tail)
-    else:
-        old_frames = yield from vmemmap_remap_free(k, folio, order)
-    yield from free_vmemmap_page_list(k, old_frames, func)
-    return True
-
-
-def vmemmap_remap_free_v7_1(k: Kernel, folio: int, order: int, tail: int) -> Gen:
-    func = "vmemmap_remap_free"
-    vpages = k.geometry.folio_vpages(folio, order)
-    head = yield from copy_head_page(k, folio, func)
-    old_frames: list[int] = []
-    for v in vpages:
-        frame, perm, alias = (head, RW, False) if v == vpages[0] else (tail, RO, True)
-        old = yield from vmemmap_remap_pte(k, v, frame, perm, alias, func)
-        old_frames += [old] if old is not None else []
-    yield from flush_tlb_kernel_range(k, vpages.start, vpages.stop, func)
-    return old_frames
-
-
 # -- de-HVO ------------------------------------------------------------------------------------
 
-def alloc_vmemmap_page_list(k: Kernel, n: int, func: str) -> Gen:
+def alloc_vmemmap_page_list(k: KernelHandle, n: int, func: str) -> Gen:
     def fn(view: StepView, outcome: int) -> tuple[int, ...]:
         frames = tuple(alloc_frame(view, k) for _ in range(n))
         view.note(f"alloc_vmemmap_page_list: frames {list(frames)}", func=func,
@@ -240,7 +164,7 @@ def alloc_vmemmap_page_list(k: Kernel, n: int, func: str) -> Gen:
     return (yield Atomic(fn, f"{func}: alloc_vmemmap_page_list ({n} frames)"))
 
 
-def restore_copy_v6_2(k: Kernel, folio: int, vpage: int, new: int, func: str) -> Gen:
+def restore_copy_v6_2(k: KernelHandle, folio: int, vpage: int, new: int, func: str) -> Gen:
     """vmemmap_restore_pte(): copy_page(to, reuse_addr); reset_struct_pages(to)."""
     g = k.geometry
     fields = desc_fields(k)
@@ -261,52 +185,104 @@ def restore_copy_v6_2(k: Kernel, folio: int, vpage: int, new: int, func: str) ->
                  f"(for vmemmap[{vpage}])")
 
 
-def restore_copy_v7_1(k: Kernel, vpage: int, new: int, func: str) -> Gen:
-    """v7.1 vmemmap_restore_pte(): from = compound_head(addr) + per_page - 1; fill."""
-    g = k.geometry
-    fields = desc_fields(k)
-    head = yield from sp.compound_head(k, g.vpage_first_pfn(vpage))
-    src_pfn = head + g.descs_per_vmemmap_page - 1
-
-    def fn(view: StepView, outcome: int) -> None:
-        src = translate(view, k, src_pfn, FLAGS, "read", func)
-        row: dict[str, Any] = read_frame_slot(view, src.frame, src.slot, fields)
-        for slot in range(g.descs_per_vmemmap_page):
-            write_frame_slot(view, new, slot, row)
-        view.note(f"fill frame {new} with copies of pfn {src_pfn}'s descriptor", func=func,
-                  access="copy", vpage=vpage, frame=new)
-
-    yield Atomic(fn, f"{func}: vmemmap_restore_pte: fill frame {new} from pfn {src_pfn}")
+RestoreCopy = Callable[[KernelHandle, int, int, int, str], Gen]
 
 
-def vmemmap_remap_alloc(k: Kernel, folio: int, order: int) -> Gen:
+def vmemmap_remap_alloc(k: KernelHandle, folio: int, order: int,
+                        restore_copy: RestoreCopy = restore_copy_v6_2) -> Gen:
+    """vmemmap_remap_alloc(): allocate N-1 frames; per page, vmemmap_restore_pte() fills
+    a new frame (`restore_copy`, which differs in v7.1) and maps it read-write."""
     func = "vmemmap_remap_alloc"
     vpages = k.geometry.folio_vpages(folio, order)
     frames = yield from alloc_vmemmap_page_list(k, len(vpages) - 1, func)
     for v, new in zip(vpages[1:], frames, strict=True):
-        if k.gen.hvo_variant == "v7.1":
-            yield from restore_copy_v7_1(k, v, new, "vmemmap_restore_pte")
-        else:
-            yield from restore_copy_v6_2(k, folio, v, new, "vmemmap_restore_pte")
+        yield from restore_copy(k, folio, v, new, "vmemmap_restore_pte")
         yield from vmemmap_remap_pte(k, v, new, RW, False, "vmemmap_restore_pte")
     yield from flush_tlb_kernel_range(k, vpages.start, vpages.stop, func)
 
 
-def hugetlb_vmemmap_restore_folio(k: Kernel, folio: int, order: int) -> Gen:
-    func = "hugetlb_vmemmap_restore_folio"
-    variant = k.gen.hvo_variant
-    if variant == "v6.10":
-        # avoid writes from page_ref_add_unless() while unfolding vmemmap
-        yield from rcu.synchronize_rcu(k, func)
-    if variant != "v6.2":
-        yield from warn_unless_frozen(k, folio, "__hugetlb_vmemmap_restore_folio")
-    done = yield Load(optimized_loc(folio), f"{func}: folio_test_hugetlb_vmemmap_optimized",
-                      default=False)
-    if not done:
-        return False
-    if variant == "v6.12":
-        yield from rcu.synchronize_rcu(k, func)
-    yield from vmemmap_remap_alloc(k, folio, order)
-    yield Store(optimized_loc(folio), False,
-                f"{func}: folio_clear_hugetlb_vmemmap_optimized")
+# -- hugetlb_vmemmap_optimize_folio() per version ------------------------------------------
+
+OPTIMIZE = "hugetlb_vmemmap_optimize_folio"
+RESTORE = "hugetlb_vmemmap_restore_folio"
+
+
+def remap_and_free(k: KernelHandle, folio: int, order: int) -> Gen:
+    """folio_set_hugetlb_vmemmap_optimized(); vmemmap_remap_free(); free the old frames."""
+    yield Store(optimized_loc(folio), True, f"{OPTIMIZE}: folio_set_hugetlb_vmemmap_optimized")
+    old_frames = yield from vmemmap_remap_free(k, folio, order)
+    yield from free_vmemmap_page_list(k, old_frames, OPTIMIZE)
     return True
+
+
+def optimize_v6_2(k: KernelHandle, folio: int, order: int) -> Gen:
+    """v5.18 .. v6.9: no WARN, no grace period."""
+    if not (yield from should_optimize(k, folio, order, OPTIMIZE)):
+        return False
+    return (yield from remap_and_free(k, folio, order))
+
+
+def optimize_v6_10(k: KernelHandle, folio: int, order: int) -> Gen:
+    """v6.10 (bd225530a4c7): synchronize_rcu() in the wrapper, then the WARN."""
+    # avoid writes from page_ref_add_unless() while folding vmemmap
+    yield from rcu.synchronize_rcu(k, OPTIMIZE)
+    yield from warn_unless_frozen(k, folio, "__hugetlb_vmemmap_optimize_folio")
+    if not (yield from should_optimize(k, folio, order, OPTIMIZE)):
+        return False
+    return (yield from remap_and_free(k, folio, order))
+
+
+def optimize_v6_12(k: KernelHandle, folio: int, order: int) -> Gen:
+    """v6.12 (c2a967f6ab0e): the WARN, should_optimize, then synchronize_rcu()."""
+    yield from warn_unless_frozen(k, folio, "__hugetlb_vmemmap_optimize_folio")
+    if not (yield from should_optimize(k, folio, order, OPTIMIZE)):
+        return False
+    yield from rcu.synchronize_rcu(k, OPTIMIZE)
+    return (yield from remap_and_free(k, folio, order))
+
+
+# -- hugetlb_vmemmap_restore_folio() per version -------------------------------------------
+
+def test_optimized(folio: int) -> Gen:
+    return (yield Load(optimized_loc(folio), f"{RESTORE}: folio_test_hugetlb_vmemmap_optimized",
+                       default=False))
+
+
+def remap_alloc_and_clear(k: KernelHandle, folio: int, order: int,
+                          restore_copy: RestoreCopy = restore_copy_v6_2) -> Gen:
+    yield from vmemmap_remap_alloc(k, folio, order, restore_copy)
+    yield Store(optimized_loc(folio), False, f"{RESTORE}: folio_clear_hugetlb_vmemmap_optimized")
+    return True
+
+
+def restore_v6_2(k: KernelHandle, folio: int, order: int) -> Gen:
+    if not (yield from test_optimized(folio)):
+        return False
+    return (yield from remap_alloc_and_clear(k, folio, order))
+
+
+def restore_v6_10(k: KernelHandle, folio: int, order: int) -> Gen:
+    # avoid writes from page_ref_add_unless() while unfolding vmemmap
+    yield from rcu.synchronize_rcu(k, RESTORE)
+    yield from warn_unless_frozen(k, folio, "__hugetlb_vmemmap_restore_folio")
+    if not (yield from test_optimized(folio)):
+        return False
+    return (yield from remap_alloc_and_clear(k, folio, order))
+
+
+def restore_v6_12(k: KernelHandle, folio: int, order: int) -> Gen:
+    yield from warn_unless_frozen(k, folio, "__hugetlb_vmemmap_restore_folio")
+    if not (yield from test_optimized(folio)):
+        return False
+    yield from rcu.synchronize_rcu(k, RESTORE)
+    return (yield from remap_alloc_and_clear(k, folio, order))
+
+
+def hugetlb_vmemmap_optimize_folio(k: KernelHandle, folio: int, order: int) -> Gen:
+    """The generation's hugetlb_vmemmap_optimize_folio(): True if it remapped."""
+    return (yield from k.gen.hugetlb_vmemmap_optimize_folio(k, folio, order))
+
+
+def hugetlb_vmemmap_restore_folio(k: KernelHandle, folio: int, order: int) -> Gen:
+    """The generation's hugetlb_vmemmap_restore_folio(): True if it restored."""
+    return (yield from k.gen.hugetlb_vmemmap_restore_folio(k, folio, order))

@@ -1,0 +1,172 @@
+"""Descriptor access: one struct page field read or written through the vmemmap.
+
+Every descriptor access is ONE step that reads the PTE current at that step (vmemmap.py)
+and then the field, and attaches a trace note (cpu, pfn, vpage, frame, perm, field,
+access, value...): the notes are what the trace shows and what instruments (tracepoints,
+tracepoint.py) match on. A write through a read-only PTE is an oops naming the pfn, the
+vmemmap page, the frame and the kernel function; any access through a hole is an oops.
+
+Checks that stay inside the step (they raise in the step that does the bad thing, read
+ghost state through `peek` and so add no footprint): a refcount stored below zero
+("refcount"), and a write that changes a value through a vmemmap page HVO aliased onto a
+deduplicated frame ("dedup-write", or counted in `("ghost", "dedup_writes")` when
+KernelConfig.ghost_violations is "record").
+
+Leaves out: word tearing (a field is read or written whole), memory ordering (the model
+is sequentially consistent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pagerace.engine.ops import Atomic
+from pagerace.engine.view import StepView
+from pagerace.engine.violation import Violation
+from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import (
+    DEDUP_WRITES,
+    FIELD_DEFAULTS,
+    REFCOUNT,
+    RW,
+    field_loc,
+    ghost_loc,
+    read_pte,
+)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where one descriptor access lands: pfn -> vmemmap page -> frame (permission)."""
+
+    pfn: int
+    vpage: int
+    slot: int
+    frame: int
+    perm: str
+
+    def loc(self, field: str) -> tuple[str, int, int, str]:
+        return field_loc(self.frame, self.slot, field)
+
+    def describe(self) -> str:
+        return f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} ({self.perm})"
+
+
+def translate(view: StepView, k: KernelHandle, pfn: int, field: str, access: str,
+              func: str) -> Where:
+    """Translate pfn's descriptor address; an oops on a hole."""
+    g = k.geometry
+    vpage, slot = g.vpage(pfn), g.slot(pfn)
+    pte = read_pte(view, k, vpage)
+    if pte is None:
+        view.note(f"pfn {pfn} via vmemmap[{vpage}]: HOLE ({access} {field})", pfn=pfn,
+                  vpage=vpage, frame=None, perm=None, field=field, access=access, func=func)
+        raise Violation("oops", f"{func}: {access} of {field} of pfn {pfn} through a "
+                        f"vmemmap hole: vmemmap[{vpage}] is not mapped")
+    return Where(pfn, vpage, slot, pte[0], pte[1])
+
+
+def note_access(view: StepView, k: KernelHandle, w: Where, field: str, access: str,
+                func: str, text: str, **extra: Any) -> None:
+    """The trace note of one access (what tracepoints match on)."""
+    view.note(f"{w.describe()}: {text}", pfn=w.pfn, vpage=w.vpage, frame=w.frame,
+              perm=w.perm, field=field, access=access, func=func, cpu=k.cpu, **extra)
+
+
+def ro_fault(w: Where, field: str, func: str, what: str) -> Violation:
+    return Violation("oops", f"{func}: write to read-only vmemmap: {w.describe()}, "
+                     f"{field} ({what})")
+
+
+def checked_store(view: StepView, k: KernelHandle, w: Where, field: str, value: Any,
+                  func: str, what: str) -> None:
+    """Store a field through `w`: faults on ro, checks refcount and dedup ghosts."""
+    if w.perm != RW:
+        raise ro_fault(w, field, func, what)
+    loc = w.loc(field)
+    old = view.load(loc, FIELD_DEFAULTS[field])
+    if field == REFCOUNT and isinstance(value, int) and value < 0:
+        raise Violation("refcount", f"{func}: _refcount of pfn {w.pfn} becomes {value} "
+                        f"({w.describe()})")
+    if value != old and view.peek(ghost_loc("alias", w.vpage), False):
+        if k.config.ghost_violations == "raise":
+            raise Violation("dedup-write", f"{func}: {field} of pfn {w.pfn} changed "
+                            f"{old!r} -> {value!r} through vmemmap[{w.vpage}], an alias of "
+                            f"the deduplicated frame {w.frame}")
+        view.store(DEDUP_WRITES, view.peek(DEDUP_WRITES, 0) + 1)
+    view.store(loc, value)
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1 << 32:
+        return f"{value:#x}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# -- descriptor accesses: one step each ----------------------------------------------------
+
+def read_desc(k: KernelHandle, pfn: int, field: str, func: str, label: str = "") -> Gen:
+    """READ_ONCE / atomic_read of one descriptor field."""
+    def fn(view: StepView, outcome: int) -> Any:
+        w = translate(view, k, pfn, field, "read", func)
+        value = view.load(w.loc(field), FIELD_DEFAULTS[field])
+        note_access(view, k, w, field, "read", func, f"read {field} = {fmt(value)}",
+                    value=value)
+        return value
+    return (yield Atomic(fn, label or f"{func}: read {field} of pfn {pfn}"))
+
+
+def write_desc(k: KernelHandle, pfn: int, field: str, value: Any, func: str,
+               label: str = "") -> Gen:
+    """WRITE_ONCE / atomic_set of one descriptor field."""
+    def fn(view: StepView, outcome: int) -> None:
+        w = translate(view, k, pfn, field, "write", func)
+        note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
+                    value=value)
+        checked_store(view, k, w, field, value, func, "store")
+    return (yield Atomic(fn, label or f"{func}: write {field} of pfn {pfn}"))
+
+
+def update_desc(k: KernelHandle, pfn: int, field: str, update: Callable[[Any], Any],
+                func: str, label: str) -> Gen:
+    """An atomic read-modify-write that always writes (atomic_inc, set_bit, ...).
+
+    Returns (old, new)."""
+    def fn(view: StepView, outcome: int) -> tuple[Any, Any]:
+        w = translate(view, k, pfn, field, "rmw", func)
+        old = view.load(w.loc(field), FIELD_DEFAULTS[field])
+        new = update(old)
+        note_access(view, k, w, field, "rmw", func, f"{field} {fmt(old)} -> {fmt(new)}",
+                    value=old, new=new, write_cycle=True)
+        checked_store(view, k, w, field, new, func, "atomic read-modify-write")
+        return old, new
+    return (yield Atomic(fn, label))
+
+
+def write_descs(k: KernelHandle, writes: Iterable[tuple[int, str, Any]], func: str,
+                label: str) -> Gen:
+    """Several plain stores by the owner of the descriptors, grouped into one step. A
+    store through a read-only PTE gets its own note (the oops); the others are listed in
+    the step's summary note as `accesses` (what tracepoints match on)."""
+    batch = tuple(writes)
+
+    def fn(view: StepView, outcome: int) -> None:
+        accesses: list[dict[str, Any]] = []
+        for pfn, field, value in batch:
+            w = translate(view, k, pfn, field, "write", func)
+            if w.perm != RW:
+                note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
+                            value=value)
+            else:
+                accesses.append({"pfn": w.pfn, "vpage": w.vpage, "frame": w.frame,
+                                 "perm": w.perm, "field": field, "access": "write",
+                                 "value": value, "cpu": k.cpu})
+            checked_store(view, k, w, field, value, func, "store")
+        if batch:
+            first, last = batch[0][0], batch[-1][0]
+            view.note(f"{func}: {len(batch)} stores to pfns {first}..{last}", func=func,
+                      access="write", pfn=first, accesses=accesses)
+    return (yield Atomic(fn, label))

@@ -1,0 +1,1 @@
+"""hugetlb: the folio life cycle (hugetlb.py) and HVO / de-HVO per version (hvo.py)."""
