@@ -12,7 +12,8 @@ from pagerace.engine.program import Program, ThreadSpec
 from pagerace.engine.violation import Violation
 from pagerace.kernel import Kernel, KernelConfig
 from pagerace.kernel.atomics import cmpxchg_desc
-from pagerace.kernel.vmemmap import REFCOUNT, Gen, field_loc, pte_loc
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import REFCOUNT, field_loc, pte_loc
 
 PFN = 9  # scaled geometry: vmemmap page 2, slot 1
 FRAME = 5

@@ -19,9 +19,10 @@ from pagerace.engine.ops import Store
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.kernel import GENERATION_NAMES, Kernel, KernelConfig
 from pagerace.kernel.buddy import pfn_is_free
-from pagerace.kernel.hugetlb import pool_loc
+from pagerace.kernel.hugetlb.hugetlb import pool_loc
 from pagerace.kernel.observe import pte_of, read_field
-from pagerace.kernel.vmemmap import REFCOUNT, Gen
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import REFCOUNT
 
 State = Mapping[Hashable, Any]
 GOT = ("got",)

@@ -14,10 +14,11 @@ from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel import GENERATION_NAMES, Geometry, Kernel, KernelConfig
 from pagerace.kernel.buddy import pfn_is_free
-from pagerace.kernel.hvo import tail_loc
+from pagerace.kernel.hugetlb.hvo_v7_1 import tail_loc
 from pagerace.kernel.observe import pte_of, read_field
+from pagerace.kernel.step import Gen
 from pagerace.kernel.struct_page import PG_HEAD
-from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, REFCOUNT, Gen, ghost_loc
+from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, REFCOUNT, ghost_loc
 
 ORDER = 4  # scaled: 16 pages, 4 vmemmap pages
 

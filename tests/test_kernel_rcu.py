@@ -13,7 +13,7 @@ from pagerace.engine.ops import Await, Load, Store
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.kernel import Kernel, KernelConfig
 from pagerace.kernel.rcu import nesting_loc
-from pagerace.kernel.vmemmap import Gen
+from pagerace.kernel.step import Gen
 
 X, Y, R1, R2, DONE = ("x",), ("y",), ("r1",), ("r2",), ("done",)
 State = Mapping[Hashable, Any]

@@ -14,8 +14,9 @@ from pagerace.engine.violation import Violation
 from pagerace.kernel import Kernel, KernelConfig
 from pagerace.kernel import buddy as bd
 from pagerace.kernel.observe import read_field
+from pagerace.kernel.step import Gen
 from pagerace.kernel.struct_page import PG_HEAD
-from pagerace.kernel.vmemmap import REFCOUNT, Gen
+from pagerace.kernel.vmemmap import REFCOUNT
 
 State = Mapping[Hashable, Any]
 PAGE = 9

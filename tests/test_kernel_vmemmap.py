@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import pytest
@@ -11,16 +11,10 @@ from pagerace.engine.execution import Execution
 from pagerace.engine.program import Program, ThreadSpec
 from pagerace.engine.violation import Violation
 from pagerace.kernel import Geometry, Kernel, KernelConfig
-from pagerace.kernel.vmemmap import (
-    FLAGS,
-    HOLE,
-    REFCOUNT,
-    Gen,
-    field_loc,
-    pte_loc,
-    read_desc,
-    write_desc,
-)
+from pagerace.kernel.descriptor import read_desc, write_desc
+from pagerace.kernel.step import Gen
+from pagerace.kernel.tracepoint import Tracepoint
+from pagerace.kernel.vmemmap import FLAGS, HOLE, REFCOUNT, field_loc, pte_loc
 
 K = Kernel()
 G = K.geometry  # scaled: 4 descriptors per vmemmap page
@@ -124,7 +118,7 @@ def test_dedup_write_through_an_alias_is_caught_or_recorded() -> None:
 
 
 def _alias(k: Kernel) -> Gen:
-    from pagerace.kernel.hvo import vmemmap_remap_pte
+    from pagerace.kernel.hugetlb.hvo import vmemmap_remap_pte
     yield from vmemmap_remap_pte(k, 3, 2, "rw", True, "test")
 
 
@@ -136,21 +130,39 @@ def test_terabyte_memory_costs_nothing_until_touched() -> None:
     assert k.run_setup(state, lambda: k.page_ref_count(12345)) == 0
 
 
-def test_tracepoint_marks_the_step_that_reaches_a_window() -> None:
-    from pagerace.kernel.kernel import Tracepoint, tracepoint_hit
+def _witnessed(state: dict[Hashable, Any], body: Callable[[], Gen], tp: Tracepoint) -> bool:
+    """Run `body` alone on a copy of `state` with `tp` attached; did it witness?"""
+    prog = Program([ThreadSpec("t", body)], initial=dict(state),
+                   properties=[tp.sometimes()], instruments=[tp])
+    ex = Execution(prog)
+    while not ex.over():
+        ex.step(0)
+    assert ex.violation is None
+    state.clear()
+    state.update(ex.state)
+    return tp.name in ex.sometimes_hit
 
+
+def test_tracepoint_marks_the_step_that_reaches_a_window() -> None:
     tp = Tracepoint("walker-reads-zero-via-boot-mapping", cpu=1, pfn=9, field=REFCOUNT,
                     access="read", value=0, boot_mapping=True)
-    k = Kernel(KernelConfig(tracepoints=(tp,)))
+    k = Kernel(KernelConfig())
     state = k.initial_state(lru={9: 1})
-    k.run_setup(state, lambda: k.on_cpu(1).page_ref_count(9))  # reads 1: no
-    assert not tracepoint_hit(state, tp.name)
-    k.run_setup(state, lambda: k.on_cpu(0).put_page(9))
-    k.run_setup(state, lambda: k.on_cpu(0).page_ref_count(9))  # wrong CPU: no
-    assert not tracepoint_hit(state, tp.name)
+    assert not _witnessed(state, lambda: k.on_cpu(1).page_ref_count(9), tp)  # reads 1
+    assert not _witnessed(state, lambda: k.on_cpu(0).put_page(9), tp)  # rmw, CPU 0
+    assert not _witnessed(state, lambda: k.on_cpu(0).page_ref_count(9), tp)  # wrong CPU
     state[pte_loc(2)] = (2, "rw")  # same frame, but no longer the boot mapping
-    k.run_setup(state, lambda: k.on_cpu(1).page_ref_count(9))
-    assert not tracepoint_hit(state, tp.name)
+    assert not _witnessed(state, lambda: k.on_cpu(1).page_ref_count(9), tp)
     del state[pte_loc(2)]
-    k.run_setup(state, lambda: k.on_cpu(1).page_ref_count(9))
-    assert tracepoint_hit(state, tp.name)
+    assert _witnessed(state, lambda: k.on_cpu(1).page_ref_count(9), tp)
+    assert not any(loc[0] == "ghost" for loc in state if isinstance(loc, tuple)
+                   and "tracepoint" in loc)  # it writes no state
+
+
+def test_tracepoint_sees_batched_stores() -> None:
+    """prep_compound_page()'s stores are one step with one summary note: a tracepoint
+    still matches each store in it."""
+    tp = Tracepoint("tail-gets-its-head", pfn=17, field="compound_head", access="write")
+    k = Kernel(KernelConfig())
+    state = k.initial_state()
+    assert _witnessed(state, lambda: k.alloc_pages(order=4, containing=16), tp)

@@ -10,11 +10,13 @@ import pytest
 from pagerace.engine import explore
 from pagerace.engine.violation import Violation
 from pagerace.kernel.arch import ARCH_NAMES
-from pagerace.kernel.memory_hotplug import HotplugConfig, HotplugGeometry, block_loc, section_loc
-from pagerace.kernel.memory_remove import offline_and_remove_memory, try_remove_memory
+from pagerace.kernel.descriptor import read_desc
+from pagerace.kernel.hotplug.config import HotplugGeometry
+from pagerace.kernel.hotplug.memory_hotplug import block_loc, section_loc
+from pagerace.kernel.hotplug.memory_remove import offline_and_remove_memory, try_remove_memory
+from pagerace.kernel.hotplug.virtio_mem import virtio_mem_notifier
 from pagerace.kernel.observe import pte_of, read_field
-from pagerace.kernel.virtio_mem import virtio_mem_notifier
-from pagerace.kernel.vmemmap import FREED_WHILE_MAPPED, REFCOUNT, ghost_loc, read_desc
+from pagerace.kernel.vmemmap import FREED_WHILE_MAPPED, REFCOUNT, ghost_loc
 from pagerace.scenarios.catalog import load_scenario
 from pagerace.scenarios.hotplug_common import BLOCK, CHUNKS, TARGET, initial_state, make_kernel
 
@@ -86,12 +88,12 @@ def test_racy_window_is_reached_under_rcu(vmemmap: str) -> None:
 # -- the removal model on its own ---------------------------------------------------------------
 
 def remove_alone(vmemmap: str, ghost: str = "record") -> tuple[Any, dict[Any, Any], Any]:
-    k = make_kernel({"arch": "x86", "gen": "G3"}, ghost_violations=ghost)
+    params = {"arch": "x86", "gen": "G3", "driver": "skippable"}
+    zero = make_kernel(params).first_fresh_frame
+    k = make_kernel(params, ghost_violations=ghost, vmemmap=vmemmap, zero_frame=zero)
     state = initial_state(k, "skippable")
-    hp = HotplugConfig(geometry=HotplugGeometry.scaled(), offline_rule="skippable",
-                       vmemmap=vmemmap, zero_frame=k.first_fresh_frame)  # type: ignore[arg-type]
-    notifier = virtio_mem_notifier(hp, "skippable", CHUNKS)
-    ret = k.run_setup(state, lambda: offline_and_remove_memory(k, hp, BLOCK, [notifier]))
+    notifier = virtio_mem_notifier("skippable", CHUNKS)
+    ret = k.run_setup(state, lambda: offline_and_remove_memory(k, BLOCK, [notifier]))
     return k, state, ret
 
 
@@ -130,8 +132,7 @@ def test_zero_page_maps_a_shared_read_only_zeroed_frame() -> None:
 def test_removal_refuses_an_online_block() -> None:
     k = make_kernel({"arch": "x86", "gen": "G3"})
     state = initial_state(k, "skippable")
-    hp = HotplugConfig()
-    assert k.run_setup(state, lambda: try_remove_memory(k, hp, BLOCK)) == -16
+    assert k.run_setup(state, lambda: try_remove_memory(k, BLOCK)) == -16
     assert pte_of(k, state, k.geometry.vpage(TARGET)) == (1, "rw")
 
 

@@ -11,22 +11,22 @@ import pytest
 from pagerace.engine import Program, ThreadSpec, explore
 from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.kernel.buddy import pfn_is_free
-from pagerace.kernel.memory_hotplug import (
+from pagerace.kernel.hotplug.memory_hotplug import (
     EBUSY,
     MEM_CANCEL_OFFLINE,
     MEM_GOING_OFFLINE,
     MEM_OFFLINE,
     SECTION_IS_ONLINE,
     WARNINGS,
-    HotplugConfig,
-    HotplugGeometry,
     block_loc,
     section_loc,
 )
+from pagerace.kernel.hotplug.offline_pages import memory_block_offline
+from pagerace.kernel.hotplug.virtio_mem import virtio_mem_notifier
+from pagerace.kernel.kernel import Kernel
 from pagerace.kernel.observe import read_field
-from pagerace.kernel.offline_pages import memory_block_offline
-from pagerace.kernel.virtio_mem import VirtioMemKernel, virtio_mem_notifier
-from pagerace.kernel.vmemmap import REFCOUNT, Gen
+from pagerace.kernel.step import Gen
+from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.catalog import load_scenario
 from pagerace.scenarios.hotplug_common import BLOCK, CHUNKS, TARGET, initial_state, make_kernel
 
@@ -90,26 +90,21 @@ def test_racy_window_is_reached() -> None:
 # -- the offlining model on its own, no walker ------------------------------------------------
 
 def offline_alone(driver: str | None, extra_ref: int = 0,
-                  rule: str | None = None) -> tuple[VirtioMemKernel, dict[Hashable, Any], Any,
-                                                    list[str]]:
-    params = {"arch": "x86", "gen": "G3"}
-    k = make_kernel(params)
+                  rule: str | None = None) -> tuple[Kernel, dict[Hashable, Any], Any, list[str]]:
+    params = {"arch": "x86", "gen": "G3", "warn": "ignore", "driver": driver or "none"}
+    k = make_kernel(params, **({"offline_rule": rule} if rule else {}))
     state = initial_state(k, driver)  # type: ignore[arg-type]
     if extra_ref:
         page = TARGET
         state[("frame", k.geometry.vpage(page), k.geometry.slot(page), REFCOUNT)] += extra_ref
-    hp = HotplugConfig(geometry=HotplugGeometry.scaled(),
-                       offline_rule=rule or ("skippable" if driver == "skippable"  # type: ignore[arg-type]
-                                             else "refcount"),
-                       warn="ignore")
     seen: list[str] = []
-    inner = virtio_mem_notifier(hp, driver or "old", CHUNKS if driver else ())  # type: ignore[arg-type]
+    inner = virtio_mem_notifier(driver or "old", CHUNKS if driver else ())  # type: ignore[arg-type]
 
     def spy(kk: Any, action: str, start: int, nr: int) -> Gen:
         seen.append(action)
         return (yield from inner(kk, action, start, nr))
 
-    ret = k.run_setup(state, lambda: memory_block_offline(k, hp, BLOCK, [spy]))
+    ret = k.run_setup(state, lambda: memory_block_offline(k, BLOCK, [spy]))
     return k, state, ret, seen
 
 
@@ -155,15 +150,14 @@ def test_bug_on_a_referenced_pageoffline_page_at_the_point_of_no_return() -> Non
     """__offline_isolated_pages(): BUG_ON(page_count(page)) for a PageOffline page. A
     reference that appears after test_pages_isolated() (here: a second CPU that took it,
     scheduled exactly there) hits it."""
-    params = {"arch": "x86", "gen": "G3"}
+    params = {"arch": "x86", "gen": "G3", "warn": "ignore", "driver": "old"}
     k = make_kernel(params)
     state = initial_state(k, "old")
-    hp = HotplugConfig(offline_rule="refcount", warn="ignore")
-    notifier = virtio_mem_notifier(hp, "old", CHUNKS)
+    notifier = virtio_mem_notifier("old", CHUNKS)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
 
     def offliner() -> Gen:
-        yield from memory_block_offline(cpu1, hp, BLOCK, [notifier])
+        yield from memory_block_offline(cpu1, BLOCK, [notifier])
 
     def bad_inc() -> Gen:  # an unconditional page_ref_inc (not a get_unless_zero)
         yield from cpu2.page_ref_inc(TARGET)

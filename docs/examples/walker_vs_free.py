@@ -16,9 +16,11 @@ from typing import Any
 
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.kernel.arch import ARCH_NAMES
-from pagerace.kernel.kernel import Kernel, KernelConfig, Tracepoint
+from pagerace.kernel.kernel import Kernel, KernelConfig
 from pagerace.kernel.observe import read_field
-from pagerace.kernel.vmemmap import REFCOUNT, Gen, tracepoint_hit
+from pagerace.kernel.step import Gen
+from pagerace.kernel.tracepoint import Tracepoint
+from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Param, Scenario
 
 PAGE = 5
@@ -26,9 +28,8 @@ SEES_ZERO = "walker-sees-zero"
 
 
 def build(params: Mapping[str, str]) -> Program:
-    k = Kernel(KernelConfig(gen="G0", arch=params["arch"], ncpus=2, watch=(PAGE,),
-                            tracepoints=(Tracepoint(SEES_ZERO, cpu=1, pfn=PAGE,
-                                                    field=REFCOUNT, value=0),)))
+    k = Kernel(KernelConfig(gen="G0", arch=params["arch"], ncpus=2, watch=(PAGE,)))
+    sees_zero = Tracepoint(SEES_ZERO, cpu=1, pfn=PAGE, field=REFCOUNT, value=0)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
 
     def owner() -> Gen:
@@ -51,10 +52,10 @@ def build(params: Mapping[str, str]) -> Program:
         initial=k.initial_state(lru={PAGE: 1}),
         properties=[
             Property("page-freed", "at_end", page_is_free, "the page must end free"),
-            Property(SEES_ZERO, "sometimes", lambda s: tracepoint_hit(s, SEES_ZERO),
-                     "the walker sees the freed page's count of 0"),
+            sees_zero.sometimes("the walker sees the freed page's count of 0"),
         ],
         observe=k.observer(),
+        instruments=(*k.instruments(), sees_zero),
     )
 
 

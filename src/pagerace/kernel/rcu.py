@@ -128,5 +128,5 @@ def synchronize_rcu(k: KernelHandle, caller: str = "synchronize_rcu") -> Gen:
 
 def _section_over(cpu: int, gen: int) -> Callable[[StepView], bool]:
     def pred(view: StepView) -> bool:
-        return view.load(nesting_loc(cpu), 0) == 0 or view.load(gen_loc(cpu), 0) != gen
+        return bool(view.load(nesting_loc(cpu), 0) == 0 or view.load(gen_loc(cpu), 0) != gen)
     return pred

@@ -69,10 +69,16 @@ def driver_param(default: str, matrix: bool) -> Param:
 
 
 def hotplug_config(params: Mapping[str, str], **changes: Any) -> HotplugConfig:
-    rule = "skippable" if params.get("driver") == "skippable" else "refcount"
-    return HotplugConfig(geometry=HotplugGeometry.scaled(), offline_rule=rule,  # type: ignore[arg-type]
-                         warn=params["warn"],  # type: ignore[arg-type]
-                         sync_rcu=params["rcu"] == "on", **changes)
+    """The hotplug variant of the parameters (driver, warn, rcu; defaults when absent),
+    with `changes` on top."""
+    fields: dict[str, Any] = {
+        "geometry": HotplugGeometry.scaled(),
+        "offline_rule": "skippable" if params.get("driver") == "skippable" else "refcount",
+        "warn": params.get("warn", "report"),
+        "sync_rcu": params.get("rcu", "off") == "on",
+    }
+    fields.update(changes)
+    return HotplugConfig(**fields)
 
 
 def make_kernel(params: Mapping[str, str], ghost_violations: str = "raise",
