@@ -332,3 +332,16 @@ def test_inconsistent_hosts(host: Host, message: str) -> None:
 
 def test_folio_vmemmap_is_a_value() -> None:
     assert folio_vmemmap(2 * M, 4 * K, 64, Generation.G1) == FolioVmemmap(2 * M, 4 * K, 64, 1)
+
+
+def test_memmap_generations_are_the_kernel_models() -> None:
+    """One vocabulary: every memmap generation the kernel model runs takes its accounting
+    from the kernel's entry."""
+    from pagerace.kernel import GENERATION_NAMES, get_generation
+
+    for g in Generation:
+        if g.value in GENERATION_NAMES:
+            entry = get_generation(g.value)
+            assert g.kept_vmemmap_pages == entry.kept_vmemmap_pages
+            assert g.shares_tail_frame == entry.shares_tail_frame
+    assert {g.value for g in Generation} - set(GENERATION_NAMES) == {"none", "G0a"}

@@ -30,11 +30,19 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from pagerace.kernel.generations import get_generation
 from pagerace.memmap.sizes import ceil_div, format_size, is_power_of_two
+
+# generations the kernel model does not run; their accounting is kept here
+_ACCOUNTING_ONLY: dict[str, tuple[int | None, bool]] = {"none": (None, False),
+                                                        "G0a": (2, False)}
 
 
 class Generation(enum.Enum):
-    """An HVO generation, as far as memory accounting tells them apart."""
+    """An HVO generation, as far as memory accounting tells them apart. The names are the
+    kernel model's (kernel/generations.py), whose entries say how many vmemmap pages a
+    folio keeps and whether tails share a frame; `none` (HVO off) and `G0a` (v5.14,
+    which the kernel model leaves out) are known only here."""
 
     NONE = "none"
     G0A = "G0a"
@@ -46,14 +54,16 @@ class Generation(enum.Enum):
     @property
     def kept_vmemmap_pages(self) -> int | None:
         """Vmemmap pages each folio keeps private; None when HVO is off."""
-        if self is Generation.NONE:
-            return None
-        return 2 if self is Generation.G0A else 1
+        if self.value in _ACCOUNTING_ONLY:
+            return _ACCOUNTING_ONLY[self.value][0]
+        return get_generation(self.value).kept_vmemmap_pages
 
     @property
     def shares_tail_frame(self) -> bool:
         """G3: tails map onto a frame shared per node and folio order."""
-        return self is Generation.G3
+        if self.value in _ACCOUNTING_ONLY:
+            return _ACCOUNTING_ONLY[self.value][1]
+        return get_generation(self.value).shares_tail_frame
 
     @property
     def summary(self) -> str:
