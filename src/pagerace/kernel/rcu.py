@@ -131,5 +131,5 @@ def synchronize_rcu(k: Kernel, caller: str = "synchronize_rcu") -> Gen:
 
 def _section_over(cpu: int, gen: int) -> Callable[[StepView], bool]:
     def pred(view: StepView) -> bool:
-        return view.load(nesting_loc(cpu), 0) == 0 or view.load(gen_loc(cpu), 0) != gen
+        return bool(view.load(nesting_loc(cpu), 0) == 0 or view.load(gen_loc(cpu), 0) != gen)
     return pred
