@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import re
 from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 from test_report_toy import SCENARIO

@@ -7,10 +7,9 @@ import re
 
 from test_report_toy import SCENARIO
 
-from pagerace.check import run_check
+from pagerace.check import CheckResult, run_check
 from pagerace.engine import Schedule, record_trace
 from pagerace.report.text import make_console, render_trace_text, trace_text
-from pagerace.check import CheckResult
 from pagerace.report.trace_json import result_of_trace
 
 ANSI = re.compile(r"\x1b\[")
