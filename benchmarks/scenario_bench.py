@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 
-from pagerace.cli.check_run import CheckOptions
-from pagerace.cli.matrix_run import run_matrix
+from pagerace.check import CheckOptions, run_matrix
 from pagerace.engine import Limits, explore
 from pagerace.engine.mazurkiewicz import count_traces
 from pagerace.scenarios.catalog import load_scenario
@@ -25,7 +24,7 @@ def matrix_timing() -> None:
         t0 = time.perf_counter()
         m = run_matrix(sc, SEED, {}, CheckOptions(), jobs=jobs)
         dt = time.perf_counter() - t0
-        ex = sum(c["stats"]["executions"] for c in m.cells)
+        ex = sum(c.stats["executions"] for c in m.cells)
         print(f"seed matrix, {len(m.cells)} cells, {jobs} worker(s): {dt:.2f} s end to end "
               f"(explore + minimize + trace), {ex} executions")
 

@@ -115,12 +115,11 @@ def pagerace_subprocess() -> tuple[float, dict[tuple[str, str, str], dict]]:
 
 def pagerace_in_process() -> tuple[float, dict[tuple[str, str, str], dict]]:
     t0 = time.perf_counter()
-    from pagerace.cli.check_run import CheckOptions
-    from pagerace.cli.matrix_run import run_matrix
+    from pagerace.check import CheckOptions, run_matrix
     from pagerace.scenarios.catalog import load_scenario
     m = run_matrix(load_scenario(SEED), SEED, {}, CheckOptions(), jobs=1)
     dt = time.perf_counter() - t0
-    by = {(c["params"]["gen"], c["params"]["arch"], c["params"]["target"]): c
+    by = {(c.params["gen"], c.params["arch"], c.params["target"]): c.to_json()
           for c in m.cells}
     return dt, by
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pagerace.cli.check_run import run_check
+from pagerace.check import run_check
 from pagerace.engine import explore
 from pagerace.scenarios.catalog import load_scenario
 
@@ -131,9 +131,10 @@ def _verdict(name: str, gen: str, arch: str, target: str, **extra: str) -> str:
 def test_seed_thread_verdict_g0_x86_read_before_free_cmpxchg_after_remap() -> None:
     doc = run_check(load_scenario("hvo-speculative-walker"),
                     {"gen": "G0", "arch": "x86", "target": "unaligned"})
-    assert doc["verdict"] == "violation"
-    assert doc["violation"]["kind"] == "oops"
-    steps = doc["trace"]["steps"]
+    assert doc.verdict == "violation"
+    assert doc.violation is not None and doc.violation["kind"] == "oops"
+    assert doc.trace is not None
+    steps = doc.trace["steps"]
     walker = [s for s in steps if s["thread"] == 1]
     modifier = [s for s in steps if s["thread"] == 0]
     first_read = next(s["index"] for s in walker if "atomic_read" in s["label"])
