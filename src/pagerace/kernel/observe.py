@@ -6,8 +6,8 @@ deduplicated alias, whether it is still the boot mapping), the frames those PTEs
 (who maps them, freed or not), the descriptors of the watched pfns as they read through the
 current mapping (refcount, flags, compound head, page type, fake head), the buddy free
 ranges, RCU nesting per CPU, the hugetlb bookkeeping and, with per-CPU TLBs, each CPU's
-cached translations, interrupt state and pending flush IPIs (tlb.observe_tlb). Addresses and masks wider than 53
-bits are hex strings, so JavaScript reads them exactly.
+cached translations, interrupt state and pending flush IPIs (tlb.observe_tlb). Addresses
+and masks wider than 53 bits are hex strings, so JavaScript reads them exactly.
 
 Pure: reads the state directly, never through a StepView, so observing creates no steps.
 """

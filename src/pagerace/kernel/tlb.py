@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
-from pagerace.kernel.vmemmap import RW, Gen, ghost_loc, pte_loc, read_pte
+from pagerace.kernel.vmemmap import RW, STALE_TLB, Gen, ghost_loc, pte_loc, read_pte
 
 if TYPE_CHECKING:
     from pagerace.kernel.kernel import Kernel
@@ -92,10 +92,11 @@ def invalidate(view: StepView, cpu: int, vpages: range | None) -> list[int]:
 
 
 def tlb_translate(view: StepView, k: Kernel, vpage: int,
-                  access: str) -> tuple[int, str, bool] | None:
-    """The translation CPU `k.cpu` uses for `vpage`: (frame, perm, stale) or None (a hole,
-    never cached). `stale` says the entry differs from the PTE now (for messages only: it
-    is peeked, not read)."""
+                  access: str) -> tuple[int, str, str] | None:
+    """The translation CPU `k.cpu` uses for `vpage`: (frame, perm, how) or None (a hole,
+    never cached). `how` is "TLB hit", "TLB fill" or STALE_TLB - a hit on an entry that
+    differs from the PTE now (for traces and messages only: the PTE is peeked, not
+    read, as a TLB hit does not walk the page table)."""
     cpu = k.cpu
     tlb = entries(view, cpu)
     hit = cached(tlb, vpage)
@@ -108,14 +109,14 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
                       f"{hit[0]} (ro); spurious_kernel_fault: the PTE now maps frame "
                       f"{pte[0]} (rw): TLB refreshed, access retried", access="tlb-fill",
                       vpage=vpage, frame=pte[0], perm=pte[1], cpu=cpu)
-            return pte[0], pte[1], False
+            return pte[0], pte[1], "TLB fill"
     if hit is not None:
-        return hit[0], hit[1], hit != _pte_now(view, k, vpage)
+        return hit[0], hit[1], STALE_TLB if hit != _pte_now(view, k, vpage) else "TLB hit"
     pte = read_pte(view, k, vpage)
     if pte is None:
         return None
     view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
-    return pte[0], pte[1], False
+    return pte[0], pte[1], "TLB fill"
 
 
 def _pte_now(view: StepView, k: Kernel, vpage: int) -> tuple[int, str] | None:
@@ -133,8 +134,8 @@ def check_frame_live(view: StepView, k: Kernel, where: Any, field: str, access: 
     write is checked by the store (`check_store_live`), a read here."""
     freed = view.load(frame_free_loc(where.frame), False)
     if freed and access == "read":
-        raise Violation("vmemmap-use-after-free", _uaf_text(k, where, field, "read", func,
-                                                             freed))
+        raise Violation("vmemmap-use-after-free", _uaf_text(view, k, where, field, "read",
+                                                             func))
 
 
 def check_store_live(view: StepView, k: Kernel, where: Any, field: str, func: str) -> None:
@@ -146,13 +147,13 @@ def check_store_live(view: StepView, k: Kernel, where: Any, field: str, func: st
                         f"{where.pfn} through a stale TLB entry vmemmap[{where.vpage}] -> "
                         f"frame {where.frame} ({where.perm}; the PTE now: "
                         f"{_describe_pte(_pte_now(view, k, where.vpage))}), but frame "
-                        f"{where.frame} {_freed_text(freed)}")
-    raise Violation("vmemmap-use-after-free", _uaf_text(k, where, field, "write", func,
-                                                         freed))
+                        f"{where.frame} {_freed_text(view, where.frame)}")
+    raise Violation("vmemmap-use-after-free", _uaf_text(view, k, where, field, "write",
+                                                         func))
 
 
-def _freed_text(freed: Any) -> str:
-    by = freed if isinstance(freed, str) else "an earlier step"
+def _freed_text(view: StepView, frame: int) -> str:
+    by = view.peek(ghost_loc("frame_freed_by", frame), "an earlier step")
     return f"was freed by {by} and belongs to the page allocator now"
 
 
@@ -160,10 +161,12 @@ def _describe_pte(pte: tuple[int, str] | None) -> str:
     return "hole" if pte is None else f"frame {pte[0]} ({pte[1]})"
 
 
-def _uaf_text(k: Kernel, where: Any, field: str, access: str, func: str, freed: Any) -> str:
+def _uaf_text(view: StepView, k: Kernel, where: Any, field: str, access: str,
+              func: str) -> str:
     how = "a stale TLB entry" if where.stale else "a PTE that still maps it"
     return (f"{func}: CPU {k.cpu} {access}s {field} of pfn {where.pfn} through {how}: "
-            f"vmemmap[{where.vpage}] -> frame {where.frame}, which {_freed_text(freed)}")
+            f"vmemmap[{where.vpage}] -> frame {where.frame}, which "
+            f"{_freed_text(view, where.frame)}")
 
 
 def tlb_eviction_program(k: Kernel, cpu: int) -> Callable[[], Gen]:

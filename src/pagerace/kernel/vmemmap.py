@@ -24,7 +24,8 @@ CPU's TLB (tlb.py) and flushes are the architecture's (tlbflush.py).
 Ghost state (never read by kernel code, only by checks, through `view.peek`):
 - `("ghost", "frame_maps", frame)`: how many PTEs map the frame (freeing a mapped frame is
   a bug: "freed while mapped");
-- `("ghost", "frame_free", frame)`: who freed the frame (freeing it again is a bug);
+- `("ghost", "frame_free", frame)`: the frame was freed (freeing it again is a bug);
+  with per-CPU TLBs `("ghost", "frame_freed_by", frame)` says by whom;
 - `("ghost", "alias", vpage)`: the vmemmap page was remapped onto a deduplicated frame by
   HVO; a write through it that changes a value is a "dedup-write" violation (or is counted
   in `("ghost", "dedup_writes")` when KernelConfig.ghost_violations is "record");
@@ -77,6 +78,7 @@ def ghost_loc(*parts: str | int) -> tuple[str | int, ...]:
 
 
 FRAME_NEXT = ("frame_next",)
+STALE_TLB = "stale TLB entry"
 DEDUP_WRITES = ghost_loc("dedup_writes")
 FREED_WHILE_MAPPED = ghost_loc("freed_while_mapped")
 
@@ -90,13 +92,18 @@ class Where:
     slot: int
     frame: int
     perm: str
-    stale: bool = False  # through a TLB entry that no longer matches the PTE (tlb.py)
+    tlb: str = ""  # per-CPU TLBs (tlb.py): "TLB hit", "TLB fill" or STALE_TLB
+
+    @property
+    def stale(self) -> bool:
+        """Through a TLB entry that no longer matches the PTE."""
+        return self.tlb == STALE_TLB
 
     def loc(self, field: str) -> tuple[str, int, int, str]:
         return field_loc(self.frame, self.slot, field)
 
     def describe(self) -> str:
-        stale = ", stale TLB entry" if self.stale else ""
+        stale = f", {STALE_TLB}" if self.stale else ""
         return (f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} "
                 f"({self.perm}{stale})")
 
@@ -146,6 +153,8 @@ def _translate_tlb(view: StepView, k: Kernel, pfn: int, vpage: int, slot: int, f
 def note_access(view: StepView, k: Kernel, w: Where, field: str, access: str, func: str,
                 text: str, **extra: Any) -> None:
     """The trace note of one access; also fires the matching tracepoints."""
+    if w.tlb:
+        extra["tlb"] = w.tlb
     view.note(f"{w.describe()}: {text}", pfn=w.pfn, vpage=w.vpage, frame=w.frame,
               perm=w.perm, field=field, access=access, func=func, **extra)
     fire_tracepoints(view, k, w, field, access, extra.get("value", ANY))
@@ -331,7 +340,9 @@ def free_frame(view: StepView, k: Kernel, frame: int, func: str) -> None:
             raise Violation("bug", f"{func}: vmemmap frame {frame} freed while still "
                             f"mapped by {maps} vmemmap PTE(s)")
         view.store(FREED_WHILE_MAPPED, view.peek(FREED_WHILE_MAPPED, 0) + 1)
-    view.store(ghost_loc("frame_free", frame), f"{func} on CPU {k.cpu}")
+    view.store(ghost_loc("frame_free", frame), True)
+    if k.config.tlb == "percpu":  # who freed it, for tlb.py's use-after-free messages
+        view.store(ghost_loc("frame_freed_by", frame), f"{func} on CPU {k.cpu}")
 
 
 def set_pte(view: StepView, k: Kernel, vpage: int, frame: int | None, perm: str,
