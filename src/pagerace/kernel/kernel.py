@@ -27,7 +27,7 @@ from typing import Any
 from pagerace.engine.execution import apply_op
 from pagerace.engine.ops import Await, Op
 from pagerace.engine.view import StepView
-from pagerace.kernel import buddy, hugetlb, hvo, rcu
+from pagerace.kernel import buddy, hugetlb, hvo, irq, rcu
 from pagerace.kernel import generations as gens
 from pagerace.kernel import struct_page as sp
 from pagerace.kernel.arch import ArchProfile, get_profile
@@ -64,6 +64,8 @@ class KernelConfig:
     ghost_violations: str = "raise"  # dedup writes / freed-while-mapped: raise or record
     watch: tuple[int, ...] = ()  # pfns whose descriptors observe() reports
     tracepoints: tuple[Tracepoint, ...] = ()  # ghost markers of reached windows
+    tlb: str = "current"  # "current": no TLB, always the PTE; "percpu": tlb.py
+    tlb_flush: str | None = None  # "ipi" | "broadcast" (tlbflush.py); None: the arch's own
 
     def __post_init__(self) -> None:
         get_profile(self.arch)
@@ -72,6 +74,10 @@ class KernelConfig:
             raise ValueError(f"ghost_violations must be one of {GHOST_MODES}")
         if self.ncpus < 1:
             raise ValueError("ncpus must be >= 1")
+        if self.tlb not in ("current", "percpu"):
+            raise ValueError("tlb must be 'current' or 'percpu'")
+        if self.tlb_flush not in (None, "ipi", "broadcast"):
+            raise ValueError("tlb_flush must be 'ipi' or 'broadcast'")
 
     @property
     def present(self) -> tuple[tuple[int, int], ...]:
@@ -230,10 +236,17 @@ class Kernel:
         yield from rcu.preempt_enable(self)
 
     def local_irq_disable(self) -> Gen:
-        yield from rcu.local_irq_disable(self)
+        yield from irq.local_irq_disable(self)
 
     def local_irq_enable(self) -> Gen:
-        yield from rcu.local_irq_enable(self)
+        yield from irq.local_irq_enable(self)
+
+    def spin_lock_irqsave(self, lock: str) -> Gen:
+        """spin_lock_irqsave(): interrupts off (the lock itself is not modelled)."""
+        yield from irq.local_irq_disable(self, f"spin_lock_irqsave({lock})")
+
+    def spin_unlock_irqrestore(self, lock: str) -> Gen:
+        yield from irq.local_irq_enable(self, f"spin_unlock_irqrestore({lock})")
 
     # -- page allocator (buddy.py) ---------------------------------------------------------
     def alloc_pages(self, order: int = 0, containing: int | None = None) -> Gen:

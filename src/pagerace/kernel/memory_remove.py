@@ -4,10 +4,13 @@ Models mm/memory_hotplug.c try_remove_memory() / offline_and_remove_memory(), th
 arch_remove_memory() -> __remove_pages() -> sparse_remove_section() -> section_deactivate()
 chain (mm/sparse.c, v6.x) and x86's vmemmap_free() -> remove_pagetable() ->
 remove_pte_table() (arch/x86/mm/init_64.c), in which each vmemmap frame is freed
-(free_pagetable()) BEFORE its PTE is cleared, and the TLB is flushed once at the end.
-The model performs that order; a frame freed while still mapped is the ghost
-"freed while mapped" (a Violation("bug") under KernelConfig.ghost_violations="raise",
-counted under "record").
+(free_pagetable()) BEFORE its PTE is cleared, and the TLB is flushed once at the end
+(remove_pagetable(): flush_tlb_all()). The model performs that order; a frame freed while
+still mapped is the ghost "freed while mapped" (a Violation("bug") under
+KernelConfig.ghost_violations="raise", counted under "record"); with per-CPU TLBs
+(tlb.py) a walker that then touches the frame - through the PTE not yet cleared, or
+through its TLB before the flush reaches it - is a "vmemmap-use-after-free" or
+"stale-tlb-write" violation.
 
 Two variants of what removal leaves in the vmemmap (`HotplugConfig.vmemmap`):
 - "hole" (the kernel): the PTEs are cleared; any later descriptor access is an oops;
@@ -41,6 +44,7 @@ from pagerace.kernel.memory_hotplug import (
     set_block_state,
 )
 from pagerace.kernel.offline_pages import memory_block_offline
+from pagerace.kernel.tlbflush import flush_tlb_all
 from pagerace.kernel.vmemmap import (
     RO,
     Gen,
@@ -133,7 +137,8 @@ def remove_pte_table(k: Kernel, first_vpage: int, end_vpage: int) -> Gen:
             view.note(f"{func}: pte_clear(vmemmap[{vpage}]): a hole", func=func,
                       vpage=vpage, access="unmap")
         yield Atomic(clear, f"{func}: pte_clear(vmemmap[{vpage}])")
-    yield from flush_tlb_kernel_range(k, first_vpage, end_vpage, func)
+    # remove_pagetable(): flush_tlb_all() once the page tables are torn down
+    yield from flush_tlb_all(k, "remove_pagetable")
 
 
 def vmemmap_remap_zero(k: Kernel, hp: HotplugConfig, first_vpage: int,

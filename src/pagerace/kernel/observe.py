@@ -5,8 +5,9 @@ in the state, plus those holding watched pfns: its frame, permission, whether it
 deduplicated alias, whether it is still the boot mapping), the frames those PTEs point at
 (who maps them, freed or not), the descriptors of the watched pfns as they read through the
 current mapping (refcount, flags, compound head, page type, fake head), the buddy free
-ranges, RCU nesting per CPU and the hugetlb bookkeeping. Addresses and masks wider than 53
-bits are hex strings, so JavaScript reads them exactly.
+ranges, RCU nesting per CPU, the hugetlb bookkeeping and, with per-CPU TLBs, each CPU's
+cached translations, interrupt state and pending flush IPIs (tlb.observe_tlb). Addresses
+and masks wider than 53 bits are hex strings, so JavaScript reads them exactly.
 
 Pure: reads the state directly, never through a StepView, so observing creates no steps.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pagerace.kernel import buddy
 from pagerace.kernel import struct_page as sp
+from pagerace.kernel.tlb import observe_tlb
 from pagerace.kernel.vmemmap import (
     DEDUP_WRITES,
     FIELD_DEFAULTS,
@@ -134,6 +136,7 @@ def observe(k: Kernel, state: Mapping[Hashable, Any], watch: tuple[int, ...]) ->
         "rcu": {str(c): state.get(("rcu", c, "nesting"), 0) for c in range(k.config.ncpus)},
         "hugetlb": hugetlb,
         "vmemmap_tails": tails,
+        "tlb": observe_tlb(k, state) if k.config.tlb == "percpu" else {},
         "ghost": {"dedup_writes": state.get(DEDUP_WRITES, 0),
                   "freed_while_mapped": state.get(FREED_WHILE_MAPPED, 0)},
     }

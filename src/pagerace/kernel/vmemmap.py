@@ -17,19 +17,21 @@ Every descriptor access is ONE step that reads the PTE current at that step and 
 field, and attaches a trace note (pfn, vpage, frame, perm, field, access, values). A write
 through a read-only PTE is an oops naming the pfn, the vmemmap page, the frame and the
 kernel function; any access through a hole is an oops. Two vmemmap pages on one frame
-share contents. The model's translation is always current: TLB flushes are noted in the
-trace but change nothing (a stale TLB entry is not modelled).
+share contents. With `KernelConfig.tlb = "current"` (the default) translation is always
+current and TLB flushes are trace notes; with `"percpu"` each access goes through the
+CPU's TLB (tlb.py) and flushes are the architecture's (tlbflush.py).
 
 Ghost state (never read by kernel code, only by checks, through `view.peek`):
 - `("ghost", "frame_maps", frame)`: how many PTEs map the frame (freeing a mapped frame is
   a bug: "freed while mapped");
 - `("ghost", "frame_free", frame)`: the frame was freed (freeing it again is a bug);
+  with per-CPU TLBs `("ghost", "frame_freed_by", frame)` says by whom;
 - `("ghost", "alias", vpage)`: the vmemmap page was remapped onto a deduplicated frame by
   HVO; a write through it that changes a value is a "dedup-write" violation (or is counted
   in `("ghost", "dedup_writes")` when KernelConfig.ghost_violations is "record");
 - `("ghost", "tracepoint", name)`: a `Tracepoint` of the kernel config matched an access.
 
-Leaves out: TLB contents, PMD-level mappings, the direct map alias of the frames.
+Leaves out: PMD-level mappings, the direct map alias of the frames.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def ghost_loc(*parts: str | int) -> tuple[str | int, ...]:
 
 
 FRAME_NEXT = ("frame_next",)
+STALE_TLB = "stale TLB entry"
 DEDUP_WRITES = ghost_loc("dedup_writes")
 FREED_WHILE_MAPPED = ghost_loc("freed_while_mapped")
 
@@ -89,12 +92,20 @@ class Where:
     slot: int
     frame: int
     perm: str
+    tlb: str = ""  # per-CPU TLBs (tlb.py): "TLB hit", "TLB fill" or STALE_TLB
+
+    @property
+    def stale(self) -> bool:
+        """Through a TLB entry that no longer matches the PTE."""
+        return self.tlb == STALE_TLB
 
     def loc(self, field: str) -> tuple[str, int, int, str]:
         return field_loc(self.frame, self.slot, field)
 
     def describe(self) -> str:
-        return f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} ({self.perm})"
+        stale = f", {STALE_TLB}" if self.stale else ""
+        return (f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} "
+                f"({self.perm}{stale})")
 
 
 def read_pte(view: StepView, k: Kernel, vpage: int) -> tuple[int, str] | None:
@@ -113,6 +124,8 @@ def translate(view: StepView, k: Kernel, pfn: int, field: str, access: str,
     """Translate pfn's descriptor address; an oops on a hole."""
     g = k.geometry
     vpage, slot = g.vpage(pfn), g.slot(pfn)
+    if k.config.tlb == "percpu":
+        return _translate_tlb(view, k, pfn, vpage, slot, field, access, func)
     pte = read_pte(view, k, vpage)
     if pte is None:
         view.note(f"pfn {pfn} via vmemmap[{vpage}]: HOLE ({access} {field})", pfn=pfn,
@@ -122,9 +135,26 @@ def translate(view: StepView, k: Kernel, pfn: int, field: str, access: str,
     return Where(pfn, vpage, slot, pte[0], pte[1])
 
 
+def _translate_tlb(view: StepView, k: Kernel, pfn: int, vpage: int, slot: int, field: str,
+                   access: str, func: str) -> Where:
+    """translate() through CPU k.cpu's TLB (tlb.py); also checks the frame is not freed."""
+    from pagerace.kernel import tlb
+    hit = tlb.tlb_translate(view, k, vpage, access)
+    if hit is None:
+        view.note(f"pfn {pfn} via vmemmap[{vpage}]: HOLE ({access} {field})", pfn=pfn,
+                  vpage=vpage, frame=None, perm=None, field=field, access=access, func=func)
+        raise Violation("oops", f"{func}: {access} of {field} of pfn {pfn} through a "
+                        f"vmemmap hole: vmemmap[{vpage}] is not mapped")
+    w = Where(pfn, vpage, slot, hit[0], hit[1], hit[2])
+    tlb.check_frame_live(view, k, w, field, access, func)
+    return w
+
+
 def note_access(view: StepView, k: Kernel, w: Where, field: str, access: str, func: str,
                 text: str, **extra: Any) -> None:
     """The trace note of one access; also fires the matching tracepoints."""
+    if w.tlb:
+        extra["tlb"] = w.tlb
     view.note(f"{w.describe()}: {text}", pfn=w.pfn, vpage=w.vpage, frame=w.frame,
               perm=w.perm, field=field, access=access, func=func, **extra)
     fire_tracepoints(view, k, w, field, access, extra.get("value", ANY))
@@ -203,6 +233,9 @@ def checked_store(view: StepView, k: Kernel, w: Where, field: str, value: Any,
     """Store a field through `w`: faults on ro, checks refcount and dedup ghosts."""
     if w.perm != RW:
         raise ro_fault(w, field, func, what)
+    if k.config.tlb == "percpu":
+        from pagerace.kernel.tlb import check_store_live
+        check_store_live(view, k, w, field, func)
     loc = w.loc(field)
     old = view.load(loc, FIELD_DEFAULTS[field])
     if field == REFCOUNT and isinstance(value, int) and value < 0:
@@ -308,6 +341,8 @@ def free_frame(view: StepView, k: Kernel, frame: int, func: str) -> None:
                             f"mapped by {maps} vmemmap PTE(s)")
         view.store(FREED_WHILE_MAPPED, view.peek(FREED_WHILE_MAPPED, 0) + 1)
     view.store(ghost_loc("frame_free", frame), True)
+    if k.config.tlb == "percpu":  # who freed it, for tlb.py's use-after-free messages
+        view.store(ghost_loc("frame_freed_by", frame), f"{func} on CPU {k.cpu}")
 
 
 def set_pte(view: StepView, k: Kernel, vpage: int, frame: int | None, perm: str,
@@ -345,9 +380,7 @@ def write_frame_slot(view: StepView, frame: int, slot: int, values: dict[str, An
 
 
 def flush_tlb_kernel_range(k: Kernel, first_vpage: int, end_vpage: int, func: str) -> Gen:
-    """flush_tlb_kernel_range(): noted only - the model's translation is always current."""
-    def fn(view: StepView, outcome: int) -> None:
-        view.note(f"flush_tlb_kernel_range(vmemmap[{first_vpage}..{end_vpage - 1}]): the "
-                  "model's translation is always current, so this changes nothing",
-                  func=func, access="tlb-flush", vpage=first_vpage)
-    return (yield Atomic(fn, f"{func}: flush_tlb_kernel_range"))
+    """flush_tlb_kernel_range(): a note when translation is always current; with per-CPU
+    TLBs the architecture's flush (tlbflush.py)."""
+    from pagerace.kernel import tlbflush
+    yield from tlbflush.flush_tlb_kernel_range(k, first_vpage, end_vpage, func)

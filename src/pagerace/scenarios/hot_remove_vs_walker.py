@@ -22,13 +22,18 @@ instead of the hole, with the same RCU protocol as HVO.
 The block is a fully unplugged virtio-mem block (driver=skippable by default: its pages
 keep refcount 1 through offlining, so the walker can hold a reference) or, with
 range=free, plain free memory. x86's remove_pte_table() frees each vmemmap frame before
-clearing its PTE; that ghost ("freed while mapped") is recorded, not raised, here.
+clearing its PTE, and flushes the TLB once, with flush_tlb_all(), at the end of
+remove_pagetable(); that ghost ("freed while mapped") is recorded, not raised, here - but
+with per-CPU TLBs (tlb=percpu, the default) a walker that touches the freed frame, through
+the PTE not yet cleared or through its TLB before the flush reaches it, is a
+"vmemmap-use-after-free" or "stale-tlb-write" violation.
 
 Properties: no oops, no WARN, no BUG, no hypervisor page freed to the buddy allocator,
 references balanced at the end; `sometimes`: the walker holds a struct page from
 pfn_to_online_page() when the block's sections go offline.
 
-Parameters: vmemmap, rcu, arch (matrix axes), driver, range, gen, warn.
+Parameters: vmemmap, rcu, arch (matrix axes), driver, range, gen, warn, and the TLB model
+(scenarios/common.py TLB_PARAMS): tlb, tlb_flush, context, tlb_evict.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from pagerace.kernel.memory_remove import offline_and_remove_memory
 from pagerace.kernel.virtio_mem import Driver, virtio_mem_notifier
 from pagerace.kernel.vmemmap import Gen
 from pagerace.scenarios.base import Param, Scenario
+from pagerace.scenarios.common import TLB_PARAMS, tlb_config, tlb_threads
 from pagerace.scenarios.hotplug_common import (
     ARCH_PARAM,
     BLOCK,
@@ -64,7 +70,7 @@ def build(params: Mapping[str, str]) -> Program:
     driver: Driver | None = None
     if params["range"] == "virtio-mem":
         driver = "old" if params["driver"] == "old" else "skippable"
-    k = make_kernel(params, ghost_violations="record")
+    k = make_kernel(params, ghost_violations="record", **tlb_config(params))
     hp = hotplug_config(k, params, vmemmap=params["vmemmap"],
                         zero_frame=k.first_fresh_frame, window=WINDOW)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
@@ -76,7 +82,9 @@ def build(params: Mapping[str, str]) -> Program:
     return Program(
         threads=[ThreadSpec("CPU 1 (offline_and_remove_memory)", cpu1_remove_block),
                  ThreadSpec("CPU 2 (pfn walker)",
-                            pfn_walker(cpu2, hp.geometry, TARGET, hp.sync_rcu))],
+                            pfn_walker(cpu2, hp.geometry, TARGET, hp.sync_rcu,
+                                       params["context"]))]
+        + tlb_threads(k, params, range(1, 2)),
         initial=initial_state(k, driver),
         properties=[
             references_balanced(k, driver),
@@ -102,7 +110,7 @@ SCENARIO = Scenario(
         Param("range", "virtio-mem", ("virtio-mem", "free"),
               "virtio-mem: a fully unplugged virtio-mem block; free: free memory"),
         GEN_PARAM, WARN_PARAM,
-    ),
+    ) + TLB_PARAMS,
     story=__doc__ or "",
     matrix_rows="vmemmap",
 )

@@ -66,11 +66,11 @@ def driver_param(default: str, matrix: bool) -> Param:
 
 
 def make_kernel(params: Mapping[str, str], tracepoints: tuple[Tracepoint, ...] = (),
-                ghost_violations: str = "raise") -> VirtioMemKernel:
+                ghost_violations: str = "raise", **config: Any) -> VirtioMemKernel:
     return VirtioMemKernel(KernelConfig(
         geometry=Geometry.scaled(), arch=params["arch"], gen=params["gen"], ncpus=2,
         memory=MEMORY, watch=(TARGET,), tracepoints=tracepoints,
-        ghost_violations=ghost_violations))
+        ghost_violations=ghost_violations, **config))
 
 
 def hotplug_config(k: VirtioMemKernel, params: Mapping[str, str],
@@ -93,9 +93,13 @@ def initial_state(k: VirtioMemKernel, driver: Driver | None) -> dict[Hashable, A
     return state
 
 
-def pfn_walker(k: Kernel, geo: HotplugGeometry, pfn: int,
-               rcu: bool) -> Callable[[], Gen]:
+def pfn_walker(k: Kernel, geo: HotplugGeometry, pfn: int, rcu: bool,
+               context: str = "preemptible") -> Callable[[], Gen]:
+    """irq-off: the whole walk runs with interrupts off (and so, with consolidated RCU,
+    inside an RCU read-side section)."""
     def walker() -> Gen:
+        if context == "irq-off":
+            yield from k.local_irq_disable()
         if rcu:
             yield from k.rcu_read_lock()
         page = yield from _pfn_to_online_page(k, pfn, geo)
@@ -103,6 +107,8 @@ def pfn_walker(k: Kernel, geo: HotplugGeometry, pfn: int,
             yield from k.put_page(page)  # of no use to us: drop it at once
         if rcu:
             yield from k.rcu_read_unlock()
+        if context == "irq-off":
+            yield from k.local_irq_enable()
     return walker
 
 
