@@ -11,6 +11,7 @@ from pagerace.engine.explorer import explore
 from pagerace.engine.program import Program, ThreadSpec
 from pagerace.engine.violation import Violation
 from pagerace.kernel import Kernel, KernelConfig
+from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.kernel.atomics import cmpxchg_desc
 from pagerace.kernel.vmemmap import REFCOUNT, Gen, field_loc, pte_loc
 
@@ -42,8 +43,9 @@ def test_failing_cmpxchg_on_ro_faults_when_the_instruction_always_writes(arch: s
     assert r.terminal_states == set()  # no execution survives
 
 
-def test_failing_cmpxchg_on_ro_does_not_fault_on_llsc() -> None:
-    r = explore(ro_program("llsc", expected=1, new=2), "dfs", stop_on_violation=False)
+@pytest.mark.parametrize("arch", ["arm64-nolse", "riscv", "loongarch"])
+def test_failing_cmpxchg_on_ro_does_not_fault_on_llsc(arch: str) -> None:
+    r = explore(ro_program(arch, expected=1, new=2), "dfs", stop_on_violation=False)
     assert r.complete and r.violations == []
     assert r.stats.executions == 1
 
@@ -57,7 +59,7 @@ def test_failing_cas_on_ro_explores_both_outcomes_on_arm64_lse() -> None:
     assert "writes the old value back" in r.violations[0].message
 
 
-@pytest.mark.parametrize("arch", ["x86", "arm64-lse", "llsc", "riscv-zacas"])
+@pytest.mark.parametrize("arch", list(ARCH_NAMES))
 def test_successful_cmpxchg_on_ro_faults_everywhere(arch: str) -> None:
     r = explore(ro_program(arch, expected=0, new=1), "dfs", stop_on_violation=False)
     assert r.complete
@@ -66,7 +68,7 @@ def test_successful_cmpxchg_on_ro_faults_everywhere(arch: str) -> None:
 
 
 def test_cmpxchg_step_notes_compare_and_write_cycle() -> None:
-    ex = Execution(ro_program("llsc", expected=1, new=2))
+    ex = Execution(ro_program("arm64-nolse", expected=1, new=2))
     ev = ex.step(0)
     note: dict[str, Any] = ev.notes[-1]
     assert note["compare_failed"] is True and note["write_cycle"] is False
