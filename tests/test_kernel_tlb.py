@@ -144,8 +144,9 @@ def test_every_interleaving_ends_with_the_reader_on_the_new_frame(mode: str) -> 
 
 
 def test_default_flush_per_architecture() -> None:
-    assert DEFAULT_FLUSH == {"x86": "ipi", "arm64-lse": "broadcast", "llsc": "broadcast",
-                             "riscv-zacas": "ipi"}
+    assert DEFAULT_FLUSH == {"x86": "ipi", "arm64-lse": "broadcast",
+                             "arm64-nolse": "broadcast", "riscv": "ipi", "riscv-zacas": "ipi",
+                             "loongarch": "ipi"}
     assert flush_mode(kernel(arch="arm64-lse")) == "broadcast"
     assert flush_mode(kernel(arch="x86", tlb_flush="broadcast")) == "broadcast"
 

@@ -65,7 +65,7 @@ def test_walker_touching_the_removed_vmemmap_faults() -> None:
 
 
 def test_zero_page_read_only_faults_a_put_of_a_held_reference() -> None:
-    result = check(vmemmap="zero-page", warn="ignore", arch="llsc")
+    result = check(vmemmap="zero-page", warn="ignore", arch="arm64-nolse")
     assert result.violation is not None and result.violation.kind == "oops"
     assert "read-only vmemmap" in result.violation.message
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pagerace.engine import explore
+from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.scenarios.catalog import load_scenario
 
 SEED = load_scenario("hvo-speculative-walker")
@@ -62,7 +63,7 @@ def test_g3_irq_off_ipi_pass_is_the_flush_waiting_for_the_walker() -> None:
 
 
 @pytest.mark.parametrize("gen,arch,target", list(itertools.product(
-    ("G0", "rw-tails", "G1", "G1b", "G2", "G3"), ("x86", "arm64-lse", "llsc", "riscv-zacas"),
+    ("G0", "rw-tails", "G1", "G1b", "G2", "G3"), ARCH_NAMES,
     ("aligned", "unaligned"))))
 def test_preemptible_walker_verdicts_do_not_depend_on_the_tlb_model(
         gen: str, arch: str, target: str) -> None:

@@ -30,8 +30,11 @@ model on (`KernelConfig.tlb = "percpu"`, tlb.py); with it off they are trace not
 The x86 range flush that exceeds tlb_single_page_flush_ceiling becomes a full flush; the
 model flushes the range (the vmemmap entries outside it are not involved in any
 scenario). Leaves out: lazy-TLB CPUs (kernel threads keep init_mm's entries, the same
-here), CPU hotplug, PTI / PCID user ASIDs, riscv's SBI remote fence (riscv-zacas is
-treated as "ipi", as with riscv_use_ipi_for_rfence()).
+here), CPU hotplug, PTI / PCID user ASIDs, riscv's SBI remote fence (riscv and
+riscv-zacas are treated as "ipi", as with riscv_use_ipi_for_rfence(); an SBI fence is
+handled by firmware whatever the supervisor's interrupt state, which "broadcast" models).
+loongarch's flush_tlb_kernel_range() is on_each_cpu() of a local flush (arch/loongarch/
+kernel/smp.c): "ipi".
 """
 
 from __future__ import annotations
@@ -55,8 +58,8 @@ if TYPE_CHECKING:
     from pagerace.kernel.kernel import Kernel
 
 FLUSH_MODES = ("ipi", "broadcast")
-DEFAULT_FLUSH = {"x86": "ipi", "arm64-lse": "broadcast", "llsc": "broadcast",
-                 "riscv-zacas": "ipi"}
+DEFAULT_FLUSH = {"x86": "ipi", "arm64-lse": "broadcast", "arm64-nolse": "broadcast",
+                 "riscv": "ipi", "riscv-zacas": "ipi", "loongarch": "ipi"}
 
 
 def flush_mode(k: Kernel) -> str:

@@ -30,8 +30,8 @@ WALKERS = ("pfn", "pagecache")
 HVO_PARAMS = (
     Param("gen", "G0", tuple(g for g in SEED_GENERATIONS if g in GENERATION_NAMES),
           "generation of the HVO / page_ref_add_unless code", matrix=True),
-    Param("arch", "x86", ARCH_NAMES, "what a compare-and-swap does on a read-only page",
-          matrix=True),
+    Param("arch", "x86", ARCH_NAMES,
+          "which instruction sequence each kernel atomic runs (kernel/arch.py)", matrix=True),
     Param("target", "aligned", ("aligned", "unaligned"),
           "aligned: the page's descriptor starts a vmemmap page (a fake head after "
           "G0-G2 HVO); unaligned: another tail", matrix=True),

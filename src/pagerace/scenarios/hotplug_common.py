@@ -50,7 +50,8 @@ RCU_PARAM = Param("rcu", "off", ("off", "on"),
                   "on: synchronize_rcu() on the offlining / removal path and the walker in "
                   "an RCU read-side critical section (the June 2024 proposal)", matrix=True)
 ARCH_PARAM = Param("arch", "x86", ARCH_NAMES,
-                   "what a compare-and-swap does on a read-only page", matrix=True)
+                   "which instruction sequence each kernel atomic runs (kernel/arch.py)",
+                   matrix=True)
 GEN_PARAM = Param("gen", "G3", ("G3", "G0"),
                   "the walker's get_page_unless_zero(): both are a plain atomic_add_unless()")
 WARN_PARAM = Param("warn", "report", ("report", "ignore"),
