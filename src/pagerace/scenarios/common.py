@@ -29,9 +29,10 @@ HVO_PARAMS = (
           "generation of the HVO / page_ref_add_unless code", matrix=True),
     Param("arch", "x86", ARCH_NAMES, "what a compare-and-swap does on a read-only page",
           matrix=True),
-    Param("target", "aligned", ("aligned", "unaligned"),
+    Param("target", "aligned", ("aligned", "unaligned", "head"),
           "aligned: the page's descriptor starts a vmemmap page (a fake head after "
-          "G0-G2 HVO); unaligned: another tail", matrix=True),
+          "G0-G2 HVO); unaligned: another tail; head: the folio's head page",
+          matrix=True),
     Param("geometry", "scaled", ("scaled", "real"),
           "scaled: 4 descriptors per vmemmap page, 16-page folio; real: 4 KiB pages, "
           "64-byte struct page, 2 MiB folio"),
@@ -47,7 +48,9 @@ def geometry_of(name: str) -> Geometry:
 
 def target_pfn(geometry: Geometry, folio: int, target: str) -> int:
     """The walker's page inside the folio-to-be: the first descriptor of the folio's
-    second vmemmap page (aligned) or the one after it (unaligned)."""
+    second vmemmap page (aligned), the one after it (unaligned), or the head itself."""
+    if target == "head":
+        return folio
     per = geometry.descs_per_vmemmap_page
     return folio + per + (1 if target == "unaligned" else 0)
 

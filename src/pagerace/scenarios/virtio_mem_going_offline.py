@@ -11,7 +11,8 @@ offlining sees refcount 0 and PageOffline, with
 
 "which would trigger on a speculative reference". The May 2025 PG_offline_skippable
 proposal (driver=skippable, <20250520164216.866543-1-david@redhat.com>, not merged) keeps
-the refcount at 1, touches no refcount on offlining, and lets offlining skip such pages (__offline_isolated_pages() then WARN_ON_ONCE()s unless the count is 1).
+the refcount at 1, touches no refcount on offlining, and lets offlining skip such pages
+(__offline_isolated_pages() then WARN_ON_ONCE()s unless the count is 1).
 
     CPU 1 (memory_block_offline)              CPU 2 (speculative PFN walker)
     start_isolate_page_range()                [rcu_read_lock()]
