@@ -13,6 +13,7 @@ from typing import Any
 
 from pagerace.engine.program import Property
 from pagerace.kernel.arch import ARCH_NAMES
+from pagerace.kernel.compaction import isolate_migratepages_pfn
 from pagerace.kernel.generations import GENERATION_NAMES
 from pagerace.kernel.geometry import Geometry
 from pagerace.kernel.hugetlb import pool_loc
@@ -22,7 +23,7 @@ from pagerace.kernel.vmemmap import REFCOUNT, Gen
 from pagerace.scenarios.base import Param
 
 SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3")
-WALKERS = ("pfn", "pagecache")
+WALKERS = ("pfn", "pagecache", "compaction")
 
 HVO_PARAMS = (
     Param("gen", "G0", tuple(g for g in SEED_GENERATIONS if g in GENERATION_NAMES),
@@ -37,8 +38,10 @@ HVO_PARAMS = (
           "scaled: 4 descriptors per vmemmap page, 16-page folio; real: 4 KiB pages, "
           "64-byte struct page, 2 MiB folio"),
     Param("walker", "pfn", WALKERS,
-          "pfn: a preemptible PFN walker as compaction's (no RCU); pagecache: "
-          "folio_try_get() under rcu_read_lock() as a page-cache lookup"),
+          "pfn: a preemptible PFN walker, get_page_unless_zero() on the raw pfn (no RCU); "
+          "pagecache: folio_try_get() under rcu_read_lock() as a page-cache lookup; "
+          "compaction: isolate_migratepages_block()'s lockless PageHuge / PageBuddy / "
+          "PageCompound / PageLRU checks before folio_get_nontail_page()"),
 )
 
 
@@ -59,8 +62,14 @@ def walker_program(k: Kernel, page: int, kind: str) -> Callable[[], Gen]:
     """CPU 2: take a speculative reference on `page` and drop it if it got one."""
 
     def pfn_walker() -> Gen:
-        # isolate_migratepages_block(): a raw pfn, get_page_unless_zero(), preemptible
+        # a raw pfn, get_page_unless_zero() with no check before it, preemptible
         if (yield from k.get_page_unless_zero(page)):
+            yield from k.put_page(page)
+
+    def compaction_walker() -> Gen:
+        # isolate_migratepages_block(): the lockless PageHuge / PageBuddy / PageCompound /
+        # PageLRU checks, then folio_get_nontail_page(); preemptible
+        if (yield from isolate_migratepages_pfn(k, page)) is not None:
             yield from k.put_page(page)
 
     def pagecache_walker() -> Gen:
@@ -75,6 +84,8 @@ def walker_program(k: Kernel, page: int, kind: str) -> Callable[[], Gen]:
         return pfn_walker
     if kind == "pagecache":
         return pagecache_walker
+    if kind == "compaction":
+        return compaction_walker
     raise ValueError(f"unknown walker {kind!r}")
 
 
