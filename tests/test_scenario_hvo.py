@@ -302,7 +302,7 @@ def test_matrix_with_a_fixed_axis_and_bad_limits() -> None:
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     cells = json.loads(p.stdout)
-    assert len(cells) == 2 * len(ARCH_NAMES) and {c["params"]["gen"] for c in cells} == {"G2"}
+    assert len(cells) == 3 * len(ARCH_NAMES) and {c["params"]["gen"] for c in cells} == {"G2"}
     p = subprocess.run([sys.executable, "-m", "pagerace", "check", "hvo-speculative-walker",
                         "--preemption-bound", "1"], capture_output=True, text=True)
     assert p.returncode == 2

@@ -26,7 +26,8 @@ version, the HVO side in hvo.py from mm/hugetlb_vmemmap.c:
   compound_info mask encoding, one shared read-only tail frame per node and order, no fake
   heads; "mm: Drop fake head checks" makes page_ref_add_unless() a plain
   atomic_add_unless() again, "hugetlb: Remove VMEMMAP_SYNCHRONIZE_RCU" drops every
-  synchronize_rcu().
+  synchronize_rcu(); hugetlb allocates and frees its folios frozen
+  (`hugetlb_frozen_alloc`, see hugetlb.py).
 
 Leaves out: the page_ref tracepoints, the hugetlb_optimize_vmemmap_key static branch
 (assumed on), G0a (v5.14, pages 2..7 onto page 1).
@@ -56,6 +57,9 @@ class Generation:
     fake_heads: bool = True
     mask_encoding: bool = False
     tails_rw: bool = False
+    # v7.1: hugetlb allocates folios frozen (alloc_buddy_frozen_folio ->
+    # __alloc_frozen_pages) and frees them frozen (free_frozen_pages)
+    hugetlb_frozen_alloc: bool = False
 
     @property
     def shared_tail(self) -> bool:
@@ -89,7 +93,8 @@ GENERATIONS: dict[str, Generation] = {
                    "v6.15", "v6.12"),
         Generation("G3", "v7.1", "Eliminate fake head pages",
                    "compound_info mask; shared ro tail frame; no fake heads; no RCU",
-                   "plain", "v7.1", fake_heads=False, mask_encoding=True),
+                   "plain", "v7.1", fake_heads=False, mask_encoding=True,
+                   hugetlb_frozen_alloc=True),
     )
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pagerace.engine.program import Property, ThreadSpec
 from pagerace.kernel.arch import ARCH_NAMES
+from pagerace.kernel.compaction import isolate_migratepages_pfn
 from pagerace.kernel.generations import GENERATION_NAMES
 from pagerace.kernel.geometry import Geometry
 from pagerace.kernel.hugetlb import pool_loc
@@ -25,22 +26,25 @@ from pagerace.kernel.vmemmap import REFCOUNT, Gen
 from pagerace.scenarios.base import Param
 
 SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3")
-WALKERS = ("pfn", "pagecache")
+WALKERS = ("pfn", "pagecache", "compaction")
 
 HVO_PARAMS = (
     Param("gen", "G0", tuple(g for g in SEED_GENERATIONS if g in GENERATION_NAMES),
           "generation of the HVO / page_ref_add_unless code", matrix=True),
     Param("arch", "x86", ARCH_NAMES,
           "which instruction sequence each kernel atomic runs (kernel/arch.py)", matrix=True),
-    Param("target", "aligned", ("aligned", "unaligned"),
+    Param("target", "aligned", ("aligned", "unaligned", "head"),
           "aligned: the page's descriptor starts a vmemmap page (a fake head after "
-          "G0-G2 HVO); unaligned: another tail", matrix=True),
+          "G0-G2 HVO); unaligned: another tail; head: the folio's head page",
+          matrix=True),
     Param("geometry", "scaled", ("scaled", "real"),
           "scaled: 4 descriptors per vmemmap page, 16-page folio; real: 4 KiB pages, "
           "64-byte struct page, 2 MiB folio"),
     Param("walker", "pfn", WALKERS,
-          "pfn: a preemptible PFN walker as compaction's (no RCU); pagecache: "
-          "folio_try_get() under rcu_read_lock() as a page-cache lookup"),
+          "pfn: a preemptible PFN walker, get_page_unless_zero() on the raw pfn (no RCU); "
+          "pagecache: folio_try_get() under rcu_read_lock() as a page-cache lookup; "
+          "compaction: isolate_migratepages_block()'s lockless PageHuge / PageBuddy / "
+          "PageCompound / PageLRU checks before folio_get_nontail_page()"),
 )
 
 
@@ -85,7 +89,9 @@ def geometry_of(name: str) -> Geometry:
 
 def target_pfn(geometry: Geometry, folio: int, target: str) -> int:
     """The walker's page inside the folio-to-be: the first descriptor of the folio's
-    second vmemmap page (aligned) or the one after it (unaligned)."""
+    second vmemmap page (aligned), the one after it (unaligned), or the head itself."""
+    if target == "head":
+        return folio
     per = geometry.descs_per_vmemmap_page
     return folio + per + (1 if target == "unaligned" else 0)
 
@@ -101,13 +107,19 @@ def walker_program(k: Kernel, page: int, kind: str,
         raise ValueError(f"unknown context {context!r}")
 
     def pfn_walker() -> Gen:
-        # isolate_migratepages_block(): a raw pfn, get_page_unless_zero()
+        # a raw pfn, get_page_unless_zero() with no check before it
         if context == "irq-off":
             yield from k.spin_lock_irqsave("lruvec->lru_lock")
         got = yield from k.get_page_unless_zero(page)
         if context == "irq-off":
             yield from k.spin_unlock_irqrestore("lruvec->lru_lock")
         if got:
+            yield from k.put_page(page)
+
+    def compaction_walker() -> Gen:
+        # isolate_migratepages_block(): the lockless PageHuge / PageBuddy / PageCompound /
+        # PageLRU checks, then folio_get_nontail_page(); preemptible
+        if (yield from isolate_migratepages_pfn(k, page)) is not None:
             yield from k.put_page(page)
 
     def pagecache_walker() -> Gen:
@@ -127,6 +139,8 @@ def walker_program(k: Kernel, page: int, kind: str,
         return pfn_walker
     if kind == "pagecache":
         return pagecache_walker
+    if kind == "compaction":
+        return compaction_walker
     raise ValueError(f"unknown walker {kind!r}")
 
 

@@ -19,9 +19,12 @@ instead of the hole, with the same RCU protocol as HVO.
         hole: free_pagetable(); pte_clear()
         zero-page: set_pte(zero frame, ro); flush; free
 
-The block is a fully unplugged virtio-mem block (driver=skippable by default: its pages
-keep refcount 1 through offlining, so the walker can hold a reference) or, with
-range=free, plain free memory. x86's remove_pte_table() frees each vmemmap frame before
+The block is a fully unplugged virtio-mem block, handled by the mainline driver by
+default (driver=mainline: it drops each page's reference in MEM_GOING_OFFLINE) or by the
+unmerged PG_offline_skippable proposal (driver=skippable: the pages keep refcount 1
+through offlining, so the walker can hold a reference across it), or, with range=free,
+plain free memory. The grace period (rcu=on) is the seed thread's proposal: mainline
+has none on this path. x86's remove_pte_table() frees each vmemmap frame before
 clearing its PTE, and flushes the TLB once, with flush_tlb_all(), at the end of
 remove_pagetable(); that ghost ("freed while mapped") is recorded, not raised, here - but
 with per-CPU TLBs (tlb=percpu, the default) a walker that touches the freed frame, through
@@ -69,7 +72,7 @@ WINDOW = "walker-holds-pointer-across-offline"
 def build(params: Mapping[str, str]) -> Program:
     driver: Driver | None = None
     if params["range"] == "virtio-mem":
-        driver = "old" if params["driver"] == "old" else "skippable"
+        driver = "mainline" if params["driver"] == "mainline" else "skippable"
     k = make_kernel(params, ghost_violations="record", **tlb_config(params))
     hp = hotplug_config(k, params, vmemmap=params["vmemmap"],
                         zero_frame=k.first_fresh_frame, window=WINDOW)
@@ -106,7 +109,7 @@ SCENARIO = Scenario(
               "hole: the removed range's vmemmap is unmapped (x86 today); zero-page: a "
               "shared read-only frame of zeroed descriptors is mapped instead (proposal)",
               matrix=True),
-        RCU_PARAM, ARCH_PARAM, driver_param("skippable", matrix=False),
+        RCU_PARAM, ARCH_PARAM, driver_param("mainline", matrix=False),
         Param("range", "virtio-mem", ("virtio-mem", "free"),
               "virtio-mem: a fully unplugged virtio-mem block; free: free memory"),
         GEN_PARAM, WARN_PARAM,

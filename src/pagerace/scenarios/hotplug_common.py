@@ -13,7 +13,7 @@ walk is one RCU read-side critical section. Its get_page_unless_zero() is the pl
 atomic_add_unless() of G3 (v7.1, "mm: Drop fake head checks") by default: the pages are
 order-0, so fake heads (G0) never arise, and mainline's speculative get has no RCU
 section of its own again, which keeps `rcu` the only source of read-side sections; G0
-(v5.18 .. v6.9, the kernels of the old driver) can be chosen with gen=G0.
+(v5.18 .. v6.9, older kernels of the same mainline driver) can be chosen with gen=G0.
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ CHUNKS = (Chunk(4, 2), Chunk(6, 2))
 TARGET = 6
 
 RCU_PARAM = Param("rcu", "off", ("off", "on"),
-                  "on: synchronize_rcu() on the offlining / removal path and the walker in "
-                  "an RCU read-side critical section (the June 2024 proposal)", matrix=True)
+                  "off: mainline (no grace period on the offlining / removal path); on: the "
+                  "seed thread's proposal (June 2024, not in mainline): synchronize_rcu() on "
+                  "that path and the walker in an RCU read-side critical section",
+                  matrix=True)
 ARCH_PARAM = Param("arch", "x86", ARCH_NAMES,
                    "which instruction sequence each kernel atomic runs (kernel/arch.py)",
                    matrix=True)
@@ -61,8 +63,9 @@ WARN_PARAM = Param("warn", "report", ("report", "ignore"),
 
 def driver_param(default: str, matrix: bool) -> Param:
     return Param("driver", default, DRIVERS,
-                 "old: drop / retake the reference in MEM_GOING_OFFLINE / "
-                 "MEM_CANCEL_OFFLINE; skippable: PG_offline_skippable (May 2025)",
+                 "mainline: today's driver (v5.8 .. v7.x), drops / retakes the reference "
+                 "in MEM_GOING_OFFLINE / MEM_CANCEL_OFFLINE; skippable: the unmerged "
+                 "PG_offline_skippable proposal (May 2025)",
                  matrix=matrix)
 
 
