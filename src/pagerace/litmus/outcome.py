@@ -18,6 +18,7 @@ from typing import Any
 from pagerace.engine import Limits, explore
 from pagerace.engine.instrument import EndContext, Instrument
 from pagerace.litmus.interp import build
+from pagerace.litmus.parse import LitmusError
 from pagerace.litmus.syntax import And, Cmp, Cond, Const, Not, Or, Test
 
 Key = tuple[int | None, str]
@@ -115,6 +116,9 @@ def run(test: Test, memory: str, max_seconds: float | None = None) -> Outcome:
                   stop_on_violation=False)
     out = Outcome(test, memory, executions=res.stats.executions,
                   seconds=res.stats.seconds, complete=res.complete)
+    for v in res.violations:  # what the interpreter cannot run, reported from a thread
+        if "LitmusError: " in v.message:
+            raise LitmusError(v.message.split("LitmusError: ", 1)[1])
     out.problems = sorted({f"{v.kind}: {v.message}" for v in res.violations})
     for st in sorted(finals.states, key=repr):
         if test.filter is not None and not holds(test.filter, dict(st)):
