@@ -77,7 +77,7 @@ def litmus(files: tuple[str, ...], memory: str, as_json: bool, summary: bool,
             mark = "" if a is None else (" ok" if a else " DIFF")
             inc = "" if o.complete else " (incomplete)"
             click.echo(f"{o.test.name}: {o.observation} (LKMM {o.test.expected}){mark}{inc}")
-        for f, why in unparsed:
+        for _f, why in unparsed:
             click.echo(f"unparsed {why}")
         s = _summary(outs, unparsed)
         click.echo(f"memory {memory}: {s['tests']} tests, {s['with_result']} with a Result: "

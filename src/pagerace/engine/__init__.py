@@ -13,8 +13,8 @@ from pagerace.engine.ops import (
     Await,
     Choose,
     CompareExchange,
-    FetchAdd,
     Fence,
+    FetchAdd,
     Load,
     Store,
 )

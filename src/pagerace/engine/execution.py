@@ -23,20 +23,20 @@ from typing import Any
 
 from pagerace.engine import violation as vk
 from pagerace.engine.instrument import EndContext, StepContext
+from pagerace.engine.memory import make_model
+from pagerace.engine.memory import stepping as weak
+from pagerace.engine.memory.history import Visible, initial_history
 from pagerace.engine.ops import (
     Atomic,
     Await,
     Choose,
     CompareExchange,
-    FetchAdd,
     Fence,
+    FetchAdd,
     Load,
     Op,
     Store,
 )
-from pagerace.engine.memory import make_model
-from pagerace.engine.memory import stepping as weak
-from pagerace.engine.memory.history import Visible, initial_history
 from pagerace.engine.program import Program
 from pagerace.engine.view import NO_WRITE, State, StepView
 from pagerace.engine.violation import Violation, ViolationRecord

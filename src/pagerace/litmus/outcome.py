@@ -56,7 +56,7 @@ def holds(c: Cond, state: Mapping[Key, Any]) -> bool:
         return holds(c.left, state) or holds(c.right, state)
     v = state.get((c.thread, c.name), 0)
     want: Any = ("&", c.value) if isinstance(c.value, str) else c.value
-    return (v != want) if c.negated else (v == want)
+    return bool(v != want) if c.negated else bool(v == want)
 
 
 class _Finals(Instrument):

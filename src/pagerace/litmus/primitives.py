@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
-from pagerace.engine.ops import Await, CompareExchange, FetchAdd, Fence, Op, Store
+from pagerace.engine.ops import Await, CompareExchange, Fence, FetchAdd, Op, Store
 from pagerace.engine.view import NO_WRITE, StepView
 
 Gen = Generator[Op, Any, Any]
@@ -109,7 +109,7 @@ def spin_lock(loc: Any) -> Gen:
         old = yield CompareExchange(loc, 0, 1, "spin_lock", order="acquire")
         if old == 0:
             return None
-        yield Await(lambda v: v.load(loc) == 0, "spin_lock wait")
+        yield Await(_reads_zero(loc), "spin_lock wait")
 
 
 def spin_unlock(loc: Any) -> Gen:
@@ -127,11 +127,17 @@ def rcu_read_unlock(nest: Any, depth: int, label: str) -> Gen:
     yield Store(nest, depth - 1, label, order="once")
 
 
+def _reads_zero(loc: Any) -> Callable[[StepView], bool]:
+    def pred(view: StepView) -> bool:
+        return bool(view.load(loc) == 0)
+    return pred
+
+
 def synchronize(others: list[Any], label: str) -> Gen:
     yield Fence("mb", label)
     for nest in others:
         while True:
-            yield Await(lambda v, nest=nest: v.load(nest) == 0, label)
+            yield Await(_reads_zero(nest), label)
             seen = yield FetchAdd(nest, 0, label, order="mb")
             if seen == 0:
                 break

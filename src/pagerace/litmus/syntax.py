@@ -12,7 +12,6 @@ and the final condition (`exists` / `~exists` / `forall`, an optional `filter` a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Union[Num, Name, Unary, Binary, Call]
+Expr = Num | Name | Unary | Binary | Call
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class Block:
     body: tuple[Stmt, ...]
 
 
-Stmt = Union[Decl, Assign, ExprStmt, If, Block]
+Stmt = Decl | Assign | ExprStmt | If | Block
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ class Const:
     value: bool
 
 
-Cond = Union[Cmp, Not, And, Or, Const]
+Cond = Cmp | Not | And | Or | Const
 
 
 @dataclass

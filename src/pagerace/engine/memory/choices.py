@@ -39,7 +39,7 @@ def alternatives(n_outcomes: int, make_view: MakeView, run: RunFn,
             taken = chooser.taken()
             out.append(((o, taken), view, res))
             if len(out) > limit:
-                raise RuntimeError("a step has more than %d memory-model alternatives" % limit)
+                raise RuntimeError(f"a step has more than {limit} memory-model alternatives")
             path = _next(taken, chooser.arities)
     return out
 

@@ -101,7 +101,7 @@ class Visible(Mapping[Hashable, Any]):
 
     def __contains__(self, loc: object) -> bool:
         try:
-            self[loc]  # type: ignore[index]
+            self[loc]
         except (KeyError, TypeError):
             return False
         return True
