@@ -62,6 +62,7 @@ def _register() -> None:
     from pagerace.cli import (
         check_cmd,
         list_cmd,
+        litmus_cmd,
         matrix_cmd,
         memmap_cmd,
         probe_cmd,
@@ -70,6 +71,7 @@ def _register() -> None:
 
     cli.add_command(list_cmd.list_scenarios)
     cli.add_command(check_cmd.check)
+    cli.add_command(litmus_cmd.litmus)
     cli.add_command(matrix_cmd.matrix)
     cli.add_command(memmap_cmd.memmap)
     cli.add_command(probe_cmd.probe)

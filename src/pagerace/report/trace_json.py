@@ -61,6 +61,7 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
     """The JSON form of `trace` (already JSON-able: the engine converted the values)."""
     return {
         "program": trace.program,
+        "memory": trace.memory,
         "threads": list(trace.threads),
         "schedule": str(trace.schedule),
         "initial_observation": trace.initial_observation,
