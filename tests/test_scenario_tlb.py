@@ -83,19 +83,21 @@ def test_hot_remove_stale_tlb_write_names_frame_owner_and_freer() -> None:
 
 
 def test_hot_remove_freed_while_mapped_becomes_a_violation_when_the_walker_uses_it() -> None:
-    r = explore(HOT_REMOVE.build(dict(driver="skippable", vmemmap="hole", rcu="off", warn="ignore")), "dpor",
-                stop_on_violation=False)
+    r = explore(HOT_REMOVE.build(dict(driver="skippable", vmemmap="hole", rcu="off",
+                                      warn="ignore")), "dpor", stop_on_violation=False)
     kinds = {v.kind for v in r.violations}
     assert {"vmemmap-use-after-free", "stale-tlb-write", "oops"} <= kinds
-    legacy = explore(HOT_REMOVE.build(dict(driver="skippable", vmemmap="hole", rcu="off", warn="ignore",
-                                           tlb="current")), "dpor", stop_on_violation=False)
+    legacy = explore(HOT_REMOVE.build(dict(driver="skippable", vmemmap="hole", rcu="off",
+                                           warn="ignore", tlb="current")), "dpor",
+                     stop_on_violation=False)
     assert {v.kind for v in legacy.violations} == {"oops"}
 
 
 def test_hot_remove_zero_page_irq_off_ipi_is_protected_by_the_flush() -> None:
     """zero-page: remap, flush, then free (HVO's order): an interrupts-off walker keeps
     its entry of the old frame, and the IPI flush waits for it before the free."""
-    base = dict(driver="skippable", vmemmap="zero-page", rcu="off", warn="ignore", context="irq-off")
+    base = dict(driver="skippable", vmemmap="zero-page", rcu="off", warn="ignore",
+                context="irq-off")
     assert verdict(HOT_REMOVE, **base) == "pass"
     assert verdict(HOT_REMOVE, **base, tlb_flush="broadcast") == "oops"
 
@@ -103,8 +105,8 @@ def test_hot_remove_zero_page_irq_off_ipi_is_protected_by_the_flush() -> None:
 def test_rcu_on_hot_remove_passes_in_every_context() -> None:
     for vm, c, f in itertools.product(("hole", "zero-page"), ("preemptible", "irq-off"),
                                       ("ipi", "broadcast")):
-        assert verdict(HOT_REMOVE, driver="skippable", vmemmap=vm, rcu="on", warn="ignore", context=c,
-                       tlb_flush=f) == "pass"
+        assert verdict(HOT_REMOVE, driver="skippable", vmemmap=vm, rcu="on", warn="ignore",
+                       context=c, tlb_flush=f) == "pass"
 
 
 def test_the_walker_context_is_a_parameter_of_the_restore_scenario() -> None:
