@@ -20,7 +20,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy src
+	$(BIN)/mypy --strict src
+	$(BIN)/python -m pytest -q tests/test_layers.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engine_bench.py

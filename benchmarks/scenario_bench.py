@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 
-from pagerace.cli.check_run import CheckOptions
-from pagerace.cli.matrix_run import run_matrix
+from pagerace.check import CheckOptions, run_matrix
 from pagerace.engine import Limits, explore
 from pagerace.engine.mazurkiewicz import count_traces
 from pagerace.scenarios.catalog import load_scenario
@@ -25,7 +24,7 @@ def matrix_timing() -> None:
         t0 = time.perf_counter()
         m = run_matrix(sc, SEED, {}, CheckOptions(), jobs=jobs)
         dt = time.perf_counter() - t0
-        ex = sum(c["stats"]["executions"] for c in m.cells)
+        ex = sum(c.stats["executions"] for c in m.cells)
         print(f"seed matrix, {len(m.cells)} cells, {jobs} worker(s): {dt:.2f} s end to end "
               f"(explore + minimize + trace), {ex} executions")
 
@@ -34,8 +33,8 @@ def dpor_vs_dfs() -> None:
     sc = load_scenario(SEED)
     print(f"{'cell':34} {'dpor':>6} {'traces':>7} {'dfs':>9} {'dpor/dfs':>9} {'dpor s':>7} "
           f"{'dfs s':>7}")
-    for gen, arch, target in [("G0", "llsc", "unaligned"), ("rw-tails", "x86", "unaligned"),
-                              ("G2", "x86", "unaligned"), ("G3", "llsc", "aligned")]:
+    for gen, arch, target in [("G0", "arm64-nolse", "unaligned"), ("rw-tails", "x86", "unaligned"),
+                              ("G2", "x86", "unaligned"), ("G3", "arm64-nolse", "aligned")]:
         prog = sc.build({"gen": gen, "arch": arch, "target": target})
         t0 = time.perf_counter()
         dpor = explore(prog, "dpor", stop_on_violation=False)
@@ -55,7 +54,7 @@ def folio_size() -> None:
     sc = load_scenario(SEED)
     for geometry in ("scaled", "real"):
         for gen in ("G0", "G2"):
-            prog = sc.build({"gen": gen, "arch": "llsc", "target": "unaligned",
+            prog = sc.build({"gen": gen, "arch": "arm64-nolse", "target": "unaligned",
                              "geometry": geometry})
             t0 = time.perf_counter()
             r = explore(prog, "dpor", stop_on_violation=False)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from test_report_toy import SCENARIO
 
-from pagerace.cli.check_run import run_check
+from pagerace.check import MatrixResult, run_check
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html, render_matrix_html
 
@@ -89,7 +89,8 @@ def matrix_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
              for g, a, t in itertools.product(gens, arches, targets)]
     path = tmp_path_factory.mktemp("report") / "matrix.html"
     columns = [f"{a}/{t}" for a in arches for t in targets]
-    write_atomic(path, render_matrix_html("mini-hvo", gens, columns, cells))
+    m = MatrixResult("mini-hvo", "gen", ["arch", "target"], gens, columns, cells)
+    write_atomic(path, render_matrix_html(m))
     return path
 
 

@@ -11,6 +11,16 @@ from pagerace.engine.explorer import explore
 from pagerace.engine.program import Program, ThreadSpec
 from pagerace.engine.violation import Violation
 from pagerace.kernel import Kernel, KernelConfig
+from pagerace.kernel.arch import (
+    ARCH_NAMES,
+    PRIMITIVES,
+    PROFILES,
+    NeedlessStore,
+    Ordering,
+    Sequence,
+    get_profile,
+    host_profile,
+)
 from pagerace.kernel.atomics import cmpxchg_desc
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import REFCOUNT, field_loc, pte_loc
@@ -43,8 +53,9 @@ def test_failing_cmpxchg_on_ro_faults_when_the_instruction_always_writes(arch: s
     assert r.terminal_states == set()  # no execution survives
 
 
-def test_failing_cmpxchg_on_ro_does_not_fault_on_llsc() -> None:
-    r = explore(ro_program("llsc", expected=1, new=2), "dfs", stop_on_violation=False)
+@pytest.mark.parametrize("arch", ["arm64-nolse", "riscv", "loongarch"])
+def test_failing_cmpxchg_on_ro_does_not_fault_on_llsc(arch: str) -> None:
+    r = explore(ro_program(arch, expected=1, new=2), "dfs", stop_on_violation=False)
     assert r.complete and r.violations == []
     assert r.stats.executions == 1
 
@@ -58,7 +69,7 @@ def test_failing_cas_on_ro_explores_both_outcomes_on_arm64_lse() -> None:
     assert "writes the old value back" in r.violations[0].message
 
 
-@pytest.mark.parametrize("arch", ["x86", "arm64-lse", "llsc", "riscv-zacas"])
+@pytest.mark.parametrize("arch", list(ARCH_NAMES))
 def test_successful_cmpxchg_on_ro_faults_everywhere(arch: str) -> None:
     r = explore(ro_program(arch, expected=0, new=1), "dfs", stop_on_violation=False)
     assert r.complete
@@ -67,7 +78,7 @@ def test_successful_cmpxchg_on_ro_faults_everywhere(arch: str) -> None:
 
 
 def test_cmpxchg_step_notes_compare_and_write_cycle() -> None:
-    ex = Execution(ro_program("llsc", expected=1, new=2))
+    ex = Execution(ro_program("arm64-nolse", expected=1, new=2))
     ev = ex.step(0)
     note: dict[str, Any] = ev.notes[-1]
     assert note["compare_failed"] is True and note["write_cycle"] is False
@@ -101,3 +112,60 @@ def test_violation_carries_the_kernel_function() -> None:
         assert part in msg
     with pytest.raises(Violation):
         raise Violation(ex.violation.kind, msg)
+
+
+# -- the profiles as data -------------------------------------------------------------------
+
+def test_every_profile_names_every_primitive_with_its_source() -> None:
+    for prof in PROFILES.values():
+        assert tuple(prof.primitives) == PRIMITIVES
+        for prim in prof.primitives.values():
+            assert prim.insns and prim.source.endswith(".h"), (prof.name, prim.name)
+            assert prim.source.startswith(("arch/", "include/linux/atomic/"))
+
+
+def test_unconditional_rmw_and_stores_always_write_loads_never() -> None:
+    for prof in PROFILES.values():
+        for name in ("atomic_inc", "atomic_add_return", "atomic_dec_and_test"):
+            assert prof.op(name).sequence is Sequence.RMW
+            assert prof.op(name).needless_store is NeedlessStore.ALWAYS
+        assert prof.op("atomic_set_release").needless_store is NeedlessStore.ALWAYS
+        assert prof.op("atomic_set_release").ordering is Ordering.RELEASE
+        assert prof.op("atomic_read_acquire").needless_store is NeedlessStore.NEVER
+        assert prof.op("atomic_read_acquire").ordering is Ordering.ACQUIRE
+
+
+def test_fetch_add_unless_is_the_fallback_on_x86_and_arm64_and_llsc_elsewhere() -> None:
+    seq = {n: p.op("atomic_fetch_add_unless") for n, p in PROFILES.items()}
+    for name in ("x86", "arm64-lse", "arm64-nolse"):
+        assert seq[name].sequence is Sequence.FALLBACK
+        assert seq[name].source == "include/linux/atomic/atomic-arch-fallback.h"
+        # the loop's cmpxchg decides what a needless store does
+        assert seq[name].needless_store is PROFILES[name].failed_cas_writes
+    for name in ("riscv", "riscv-zacas", "loongarch"):
+        assert seq[name].sequence is Sequence.LLSC
+        assert seq[name].needless_store is NeedlessStore.NEVER
+        assert "amocas" not in seq[name].insns
+    assert seq["riscv"] == seq["riscv-zacas"]
+    assert PROFILES["riscv-zacas"].op("cmpxchg").insns.startswith("amocas")
+    assert PROFILES["riscv-zacas"].failed_cas_writes is NeedlessStore.ALWAYS
+    assert PROFILES["riscv"].failed_cas_writes is NeedlessStore.NEVER
+
+
+def test_llsc_is_not_an_architecture() -> None:
+    assert ARCH_NAMES == ("x86", "arm64-lse", "arm64-nolse", "riscv", "riscv-zacas",
+                          "loongarch")
+    with pytest.raises(ValueError, match="unknown architecture 'llsc'"):
+        get_profile("llsc")
+    with pytest.raises(ValueError):
+        KernelConfig(arch="llsc")
+
+
+def test_host_profile() -> None:
+    assert host_profile("x86_64") is PROFILES["x86"]
+    assert host_profile("aarch64", "Features\t: fp asimd atomics") is PROFILES["arm64-lse"]
+    assert host_profile("aarch64", "Features\t: fp asimd") is PROFILES["arm64-nolse"]
+    assert host_profile("riscv64", "isa\t: rv64imafdc_zacas") is PROFILES["riscv-zacas"]
+    assert host_profile("riscv64", "isa\t: rv64imafdc") is PROFILES["riscv"]
+    assert host_profile("loongarch64") is PROFILES["loongarch"]
+    assert host_profile("s390x") is None

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pagerace.cli.errors import BadInput
 from pagerace.cli.main import cli
 from pagerace.memmap import chart as chart_mod
 from pagerace.memmap.host import Host, HugetlbPool
@@ -126,9 +125,11 @@ def test_interrupted_chart_leaves_old_file_and_no_temp(
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
-def test_bad_input_through_click_is_bad_input() -> None:
+def test_bad_input_through_click_is_one_line_and_exit_2() -> None:
     r = CliRunner().invoke(cli, ["memmap", "--memory", "1G", "--hugetlb", "2M:1000"])
-    assert isinstance(r.exception, BadInput)
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.startswith("pagerace: error: ") and r.stderr.count("\n") == 1
+    assert "more than --memory" in r.stderr
 
 
 @pytest.mark.parametrize(

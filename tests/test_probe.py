@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from pagerace.cli.main import cli
-from pagerace.kernel.arch import PROFILES, get_profile
+from pagerace.kernel.arch import PROFILES, Sequence, get_profile
 from pagerace.probe import machine_code as mc
 from pagerace.probe.cas_probe import (
     STATUS_INCONCLUSIVE,
@@ -30,7 +30,9 @@ from pagerace.probe.cas_probe import (
     STATUS_UNSUPPORTED,
     ChildOutcome,
     agrees_with,
+    format_report,
     interpret,
+    kernel_path,
     parse_child_output,
     run_child,
     run_probe,
@@ -47,7 +49,8 @@ x86_64_only = pytest.mark.skipif(not ON_X86_64, reason="runs x86-64 machine code
 REQUIRED_KEYS: dict[str, tuple[type, ...]] = {
     "arch": (str,),
     "failed_cas_on_readonly_faults": (bool, type(None)),
-    "model_profile": (str,),
+    "model_profile": (str, type(None)),
+    "kernel_path": (str,),
     "agrees": (bool, type(None)),
     "instruction": (str, type(None)),
     "signal": (str, type(None)),
@@ -196,10 +199,10 @@ def test_select_code() -> None:
     assert mc.select_code("x86_64", "x86", 64) is mc.X86_64
     assert mc.select_code("AMD64", "x86", 64) is mc.X86_64
     assert mc.select_code("aarch64", "arm64-lse", 64) is mc.AARCH64_LSE
-    assert mc.select_code("aarch64", "llsc", 64) is mc.AARCH64_LLSC
+    assert mc.select_code("aarch64", "arm64-nolse", 64) is mc.AARCH64_LLSC
     assert mc.select_code("x86_64", "x86", 32) is None
     assert mc.select_code("i686", "x86", 32) is None
-    assert mc.select_code("riscv64", "llsc", 64) is None
+    assert mc.select_code("riscv64", "riscv", 64) is None
     assert not mc.AARCH64_LSE.executed_in_development
     assert mc.X86_64.executed_in_development
 
@@ -210,8 +213,8 @@ def test_select_code() -> None:
 def test_agrees_with_truth_table() -> None:
     assert agrees_with(get_profile("x86"), True)
     assert not agrees_with(get_profile("x86"), False)
-    assert agrees_with(get_profile("llsc"), False)
-    assert not agrees_with(get_profile("llsc"), True)
+    assert agrees_with(get_profile("arm64-nolse"), False)
+    assert not agrees_with(get_profile("arm64-nolse"), True)
     assert agrees_with(get_profile("arm64-lse"), True)
     assert agrees_with(get_profile("arm64-lse"), False)
 
@@ -254,13 +257,33 @@ def test_other_signal_or_early_crash_is_inconclusive() -> None:
         assert r.to_json()["failed_cas_on_readonly_faults"] is None
 
 
-def test_no_fault_disagrees_with_x86_and_agrees_with_llsc() -> None:
+def test_no_fault_disagrees_with_x86_and_agrees_with_arm64_nolse() -> None:
     clean = _ok_control()
     r = interpret("x86_64", get_profile("x86"), mc.X86_64, _ok_control(), clean)
     assert r.status == STATUS_OK and r.faults is False and r.agrees is False
-    r = interpret("aarch64", get_profile("llsc"), mc.AARCH64_LLSC, _ok_control(), clean)
+    r = interpret("aarch64", get_profile("arm64-nolse"), mc.AARCH64_LLSC, _ok_control(),
+                  clean)
     assert r.agrees is True
     assert "had not been run" in r.note
+
+
+def test_kernel_path_says_when_the_probed_cas_is_not_atomic_add_unless() -> None:
+    for name in ("riscv", "riscv-zacas", "loongarch"):
+        text = kernel_path(get_profile(name))
+        assert text.startswith("not the kernel's path") and "LL/SC" in text, name
+        assert "arch/" in text and "never runs a compare-and-swap" in text
+    for name in ("x86", "arm64-lse", "arm64-nolse"):
+        text = kernel_path(get_profile(name))
+        assert "generic fallback" in text and "not the kernel's code path" in text
+    assert get_profile("x86").instruction in kernel_path(get_profile("x86"))
+
+
+def test_report_says_it_is_a_user_space_cas() -> None:
+    r = interpret("x86_64", get_profile("x86"), mc.X86_64, _ok_control(), _ok_control())
+    text = format_report(r)
+    assert "user-space compare-and-swap on this host, not the kernel's code path" in text
+    assert "kernel path:" in text and "model profile: x86 (cmpxchg lock cmpxchg" in text
+    assert r.to_json()["model_atomic_fetch_add_unless"] == Sequence.FALLBACK.value
 
 
 # ----------------------------------------------------------------- on the hardware
@@ -341,6 +364,7 @@ def test_cli_unsupported_arch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert data["status"] == STATUS_UNSUPPORTED
     assert data["failed_cas_on_readonly_faults"] is None
     assert data["agrees"] is None
+    assert data["model_profile"] is None and data["kernel_path"]
     assert data["note"]
     for key, types in REQUIRED_KEYS.items():
         assert isinstance(data[key], types), (key, data[key])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 from test_report_toy import SCENARIO
 
-from pagerace.cli.check_run import run_check
+from pagerace.check import CheckResult, MatrixResult, run_check
 from pagerace.report.html import render_check_html, render_matrix_html
 from pagerace.report.html_matrix import matrix_model
 
@@ -80,11 +80,11 @@ def _self_contained(html: str, tree: Tree) -> None:
 
 
 @pytest.fixture(scope="module")
-def check_doc() -> dict[str, Any]:
+def check_doc() -> CheckResult:
     return run_check(SCENARIO, {"arch": "x86"})
 
 
-def test_check_page_hooks_and_initial_state(check_doc: dict[str, Any]) -> None:
+def test_check_page_hooks_and_initial_state(check_doc: CheckResult) -> None:
     html = render_check_html(check_doc)
     tree = Tree(html)
     _self_contained(html, tree)
@@ -104,10 +104,10 @@ def test_check_page_hooks_and_initial_state(check_doc: dict[str, Any]) -> None:
     perms = {g.attrs["data-vpage"]: g.attrs["data-perm"] for g in vmap.all() if g.tag == "g"
              and "data-vpage" in g.attrs}
     assert perms == {"0": "rw", "1": "rw", "2": "rw", "3": "hole"}
-    assert tree.by_id("replay-command").full_text() == check_doc["replay"]
+    assert tree.by_id("replay-command").full_text() == check_doc.replay
 
 
-def test_every_step_has_its_map(check_doc: dict[str, Any]) -> None:
+def test_every_step_has_its_map(check_doc: CheckResult) -> None:
     tree = Tree(render_check_html(check_doc))
     rows = [n for n in tree.root.all() if n.tag == "tr" and "data-step" in n.attrs]
     maps = {t.attrs["data-map"]: t for t in tree.select("template") if "data-map" in t.attrs}
@@ -132,17 +132,17 @@ def test_identical_states_are_stored_once() -> None:
             "reads": [], "writes": [], "result": None, "observation": obs}
     trace = {"threads": ["t0"], "initial_observation": obs, "steps": [step] * 6,
              "violation": None, "schedule": "0,0,0,0,0,0"}
-    tree = Tree(render_check_html({"scenario": "s", "verdict": "pass", "trace": trace}))
+    tree = Tree(render_check_html(CheckResult("s", {}, "pass", trace=trace)))
     templates = tree.select("template")
     assert len([t for t in templates if "data-map" in t.attrs]) == 1
     assert len([t for t in templates if "data-tables" in t.attrs]) == 1
     assert len([n for n in tree.root.all() if "data-step" in n.attrs]) == 7
 
 
-def test_content_is_escaped(check_doc: dict[str, Any]) -> None:
+def test_content_is_escaped(check_doc: CheckResult) -> None:
     evil = "<script>alert(1)</script> & <b>"
-    doc = {**check_doc, "violation": {"kind": "oops", "message": evil},
-           "params": {**check_doc["params"], "arch": evil}}
+    doc = dataclasses.replace(check_doc, violation={"kind": "oops", "message": evil},
+                              params={**check_doc.params, "arch": evil})
     html = render_check_html(doc)
     assert html.count("<script>") == 1  # the report's own script
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;" in html
@@ -162,13 +162,14 @@ COLUMNS = [f"{a}/{t}" for a in AXES["arch"] for t in AXES["target"]]
 
 
 @pytest.fixture(scope="module")
-def matrix_cells() -> list[dict[str, Any]]:
-    return [run_check(SCENARIO, {"gen": g, "arch": a, "target": t})
-            for g, a, t in itertools.product(AXES["gen"], AXES["arch"], AXES["target"])]
+def matrix() -> MatrixResult:
+    cells = [run_check(SCENARIO, {"gen": g, "arch": a, "target": t})
+             for g, a, t in itertools.product(AXES["gen"], AXES["arch"], AXES["target"])]
+    return MatrixResult("mini-hvo", "gen", ["arch", "target"], AXES["gen"], COLUMNS, cells)
 
 
-def test_matrix_table_and_linked_traces(matrix_cells: list[dict[str, Any]]) -> None:
-    html = render_matrix_html("mini-hvo", AXES["gen"], COLUMNS, matrix_cells)
+def test_matrix_table_and_linked_traces(matrix: MatrixResult) -> None:
+    html = render_matrix_html(matrix)
     tree = Tree(html)
     _self_contained(html, tree)
     cells = {(n.attrs["data-row"], n.attrs["data-column"]): n for n in tree.select("td")
@@ -178,8 +179,9 @@ def test_matrix_table_and_linked_traces(matrix_cells: list[dict[str, Any]]) -> N
     assert failing == {("G1", "x86/tail"), ("G1", "arm64-lse/tail")}
     for key, n in cells.items():
         links = [a for a in n.all() if a.tag == "a"]
+        verdict = n.full_text().split("\u2020")[0].strip()  # without a shipped mark
         if key in failing:
-            assert n.full_text().strip() == "oops"
+            assert verdict == "oops"
             (a,) = links
             section = tree.by_id(a.attrs["href"][1:])
             assert section.tag == "section" and "trace-section" in section.classes()
@@ -188,26 +190,40 @@ def test_matrix_table_and_linked_traces(matrix_cells: list[dict[str, Any]]) -> N
             tree.by_id(prefix + "next")
             tree.by_id(prefix + "vmemmap-map")
         else:
-            assert n.full_text().strip() == "pass" and not links
+            assert verdict == "pass" and not links
     assert "rows: gen; columns: arch/target" in html
     assert len([n for n in tree.select("section") if "trace-section" in n.classes()]) == 2
 
 
-def test_matrix_placement_inference(matrix_cells: list[dict[str, Any]]) -> None:
-    m = matrix_model("mini-hvo", AXES["gen"], COLUMNS, matrix_cells)
+def test_matrix_marks_what_never_shipped(matrix: MatrixResult) -> None:
+    tree = Tree(render_matrix_html(matrix))
+    cells = {(n.attrs["data-row"], n.attrs["data-column"]): n for n in tree.select("td")
+             if "data-row" in n.attrs}
+    unshipped = {k for k, n in cells.items() if "unshipped" in n.classes()}
+    # FOUND by kernel/shipped.py's windows: arm64 HVO ended with v6.1, G1 began in v6.10
+    assert unshipped == {("G1", "arm64-lse/tail"), ("G1", "arm64-lse/head")}
+    for key in unshipped:
+        n = cells[key]
+        assert n.attrs["data-shipped"] == "false"
+        assert "060a2c92d1b6" in n.attrs["title"]
+        assert [s.full_text() for s in n.all() if s.tag == "sup"] == ["\u20201"]
+    assert all(cells[k].attrs["data-shipped"] == "true" for k in cells if k not in unshipped)
+    notes = tree.by_id("shipped-notes").full_text()
+    assert "G1 on arm64-lse" in notes and "re-enabling series was not merged" in notes
+
+
+def test_matrix_placement(matrix: MatrixResult) -> None:
+    m = matrix_model(matrix)
     assert m.row_param == "gen" and m.column_params == ["arch", "target"]
     assert not m.extra
-    assert m.cell("G1", "x86/tail") is not None
-    assert m.cell("G1", "x86/tail").text == "oops"  # type: ignore[union-attr]
+    cell = m.cell("G1", "x86/tail")
+    assert cell is not None and cell.text == "oops"
     assert (m.count("pass"), m.count("fail")) == (10, 2)
 
 
-def test_matrix_explicit_places_and_cells_outside(matrix_cells: list[dict[str, Any]]) -> None:
-    placed = [{**c, "row": "all", "column": "-"} for c in matrix_cells[:1]]
-    stray = [{**matrix_cells[-1], "row": "nowhere", "column": "?"}]
-    html = render_matrix_html("mini-hvo", ["all"], ["-"], placed + stray)
-    tree = Tree(html)
-    cell = next(n for n in tree.select("td") if n.attrs.get("data-row") == "all")
-    assert cell.full_text().strip() == "pass"
+def test_matrix_cells_outside_the_table_are_listed(matrix: MatrixResult) -> None:
+    m = dataclasses.replace(matrix, rows=["G0"])
+    html = render_matrix_html(m)
+    assert len(matrix_model(m).extra) == 6
     assert "Checks outside the table" in html
-    assert re.search(r"gen=G1 target=head:\s*pass", tree.root.full_text())
+    assert re.search(r"arch=x86 gen=G1 target=tail:\s*oops", Tree(html).root.full_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from test_report_toy import SCENARIO
 
-from pagerace.cli.check_run import run_check
+from pagerace.check import run_check
 from pagerace.cli.main import main
 from pagerace.report.trace_json import load_trace_file, save_trace_file
 
@@ -30,8 +31,8 @@ def scenario_file(tmp_path: Path) -> Path:
 def saved(tmp_path: Path, scenario_file: Path, check_params: dict[str, str] | None = None,
           **change: Any) -> Path:
     """A trace file of a check of the toy (x86 by default), with members replaced."""
-    doc = run_check(SCENARIO, check_params or {"arch": "x86"})
-    doc["scenario"] = str(scenario_file)
+    doc = dataclasses.replace(run_check(SCENARIO, check_params or {"arch": "x86"}),
+                              scenario=str(scenario_file))
     path = tmp_path / "trace.json"
     save_trace_file(path, doc)
     if change:

@@ -7,15 +7,15 @@ import re
 
 from test_report_toy import SCENARIO
 
-from pagerace.cli.check_run import run_check
+from pagerace.check import CheckResult, run_check
 from pagerace.engine import Schedule, record_trace
 from pagerace.report.text import make_console, render_trace_text, trace_text
-from pagerace.report.trace_json import trace_file_doc
+from pagerace.report.trace_json import result_of_trace
 
 ANSI = re.compile(r"\x1b\[")
 
 
-def _doc() -> dict:
+def _doc() -> CheckResult:
     return run_check(SCENARIO, {"arch": "x86"})
 
 
@@ -66,16 +66,19 @@ def test_colour_only_when_asked_for() -> None:
     assert ANSI.search(forced.getvalue())
 
 
-def test_same_story_from_a_trace_object_a_trace_dict_and_a_saved_file() -> None:
+def test_same_story_from_a_check_a_trace_object_and_a_trace_dict() -> None:
     doc = _doc()
-    trace = record_trace(SCENARIO.build({"arch": "x86"}), Schedule.parse(doc["schedule"]))
-    from_trace = trace_text(trace, width=160)
-    from_dict = trace_text(doc["trace"], width=160)
-    from_file = trace_text(trace_file_doc(doc), width=160)
-    for out in (from_trace, from_dict, from_file):
+    assert doc.schedule is not None and doc.trace is not None
+    trace = record_trace(SCENARIO.build({"arch": "x86"}), Schedule.parse(doc.schedule))
+    from_trace = trace_text(result_of_trace(trace), width=160)
+    from_dict = trace_text(result_of_trace(doc.trace), width=160)
+    from_check = trace_text(doc, width=160)
+    for out in (from_trace, from_dict, from_check):
         assert "compare failed, write cycle" in out
         assert "VIOLATION oops" in out
     assert from_trace == from_dict
+    lanes = [line for line in from_check.splitlines() if "cpu2_pfn_walker" in line]
+    assert lanes and all(line in from_trace for line in lanes)
 
 
 def test_a_passing_check_prints_what_was_explored() -> None:
@@ -88,13 +91,12 @@ def test_a_passing_check_prints_what_was_explored() -> None:
 
 def test_a_schedule_that_stops_early_says_so() -> None:
     trace = record_trace(SCENARIO.build({"arch": "llsc"}), Schedule.parse("0,1"))
-    out = trace_text(trace)
+    out = trace_text(result_of_trace(trace))
     assert "verdict: no violation" in out
     assert "ends before every CPU finished" in out
 
 
 def test_compact_trace_names_the_kernel_call_and_its_memory_effect() -> None:
-    from pagerace.cli.check_run import run_check
     from pagerace.report.text import trace_text
     from pagerace.scenarios.catalog import load_scenario
 

@@ -10,7 +10,7 @@ import pytest
 import toy_programs as toys
 from test_report_toy import SCENARIO
 
-from pagerace.cli.check_run import run_check
+from pagerace.check import run_check
 from pagerace.engine import Schedule, record_trace
 from pagerace.report.trace_json import (
     TRACE_FORMAT,

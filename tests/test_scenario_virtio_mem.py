@@ -33,8 +33,8 @@ from pagerace.scenarios.hotplug_common import BLOCK, CHUNKS, TARGET, initial_sta
 SCENARIO = load_scenario("virtio-mem-going-offline")
 
 # driver -> verdict of every rcu x arch cell, as the checker (DPOR) finds it
-EXPECTED = {"old": "warn", "skippable": "warn"}
-EXPECTED_WARN_IGNORED = {"old": "hypervisor-page-freed", "skippable": "pass"}
+EXPECTED = {"mainline": "warn", "skippable": "warn"}
+EXPECTED_WARN_IGNORED = {"mainline": "hypervisor-page-freed", "skippable": "pass"}
 
 
 def verdict(**params: str) -> str:
@@ -42,7 +42,7 @@ def verdict(**params: str) -> str:
     return result.violation.kind if result.violation else "pass"
 
 
-CELLS = list(itertools.product(("old", "skippable"), ("off", "on"), ARCH_NAMES))
+CELLS = list(itertools.product(("mainline", "skippable"), ("off", "on"), ARCH_NAMES))
 
 
 @pytest.mark.parametrize("driver,rcu,arch", CELLS)
@@ -56,20 +56,20 @@ def test_matrix_cell_with_warnings_ignored(driver: str, rcu: str, arch: str) -> 
         EXPECTED_WARN_IGNORED[driver]
 
 
-def test_old_driver_warns_on_a_reference_taken_before_going_offline() -> None:
+def test_mainline_driver_warns_on_a_reference_taken_before_going_offline() -> None:
     """The seed thread: the WARN in virtio_mem_fake_offline_going_offline() "would trigger
     on a speculative reference"."""
-    result = explore(SCENARIO.build({"driver": "old"}), "dpor")
+    result = explore(SCENARIO.build({"driver": "mainline"}), "dpor")
     assert result.violation is not None
     assert result.violation.kind == "warn"
     assert "virtio_mem_fake_offline_going_offline" in result.violation.message
     assert "fake-offline page referenced" in result.violation.message
 
 
-def test_old_driver_then_frees_the_hypervisor_page_when_the_walker_drops_it() -> None:
+def test_mainline_driver_then_frees_the_hypervisor_page_when_the_walker_drops_it() -> None:
     """The PG_offline_skippable commit message: "once that unexpected reference would get
     dropped, we would end up freeing that page to the buddy: ouch"."""
-    result = explore(SCENARIO.build({"driver": "old", "warn": "ignore"}), "dpor")
+    result = explore(SCENARIO.build({"driver": "mainline", "warn": "ignore"}), "dpor")
     assert result.violation is not None
     assert result.violation.kind == "hypervisor-page-freed"
     assert f"pfn {TARGET}" in result.violation.message
@@ -98,7 +98,7 @@ def offline_alone(driver: str | None, extra_ref: int = 0,
         page = TARGET
         state[("frame", k.geometry.vpage(page), k.geometry.slot(page), REFCOUNT)] += extra_ref
     seen: list[str] = []
-    inner = virtio_mem_notifier(driver or "old", CHUNKS if driver else ())  # type: ignore[arg-type]
+    inner = virtio_mem_notifier(driver or "mainline", CHUNKS if driver else ())  # type: ignore[arg-type]
 
     def spy(kk: Any, action: str, start: int, nr: int) -> Gen:
         seen.append(action)
@@ -108,7 +108,7 @@ def offline_alone(driver: str | None, extra_ref: int = 0,
     return k, state, ret, seen
 
 
-@pytest.mark.parametrize("driver", ["old", "skippable"])
+@pytest.mark.parametrize("driver", ["mainline", "skippable"])
 def test_offlining_a_fake_offline_block_succeeds(driver: str) -> None:
     k, state, ret, seen = offline_alone(driver)
     assert ret == 0
@@ -116,7 +116,7 @@ def test_offlining_a_fake_offline_block_succeeds(driver: str) -> None:
     assert WARNINGS not in state
     assert state[block_loc(BLOCK)] == "offline"
     assert not state[section_loc(BLOCK)] & SECTION_IS_ONLINE
-    want = 0 if driver == "old" else 1
+    want = 0 if driver == "mainline" else 1
     assert all(read_field(k, state, p, REFCOUNT) == want for p in range(4, 8))
 
 
@@ -129,13 +129,13 @@ def test_offlining_free_memory_takes_it_off_the_free_lists() -> None:
 
 def test_ebusy_on_a_referenced_pageoffline_page_and_cancel_notifies() -> None:
     """scan_movable_pages(): PageOffline with a nonzero count (after MEM_GOING_OFFLINE) is
-    definitely unmovable: -EBUSY, MEM_CANCEL_OFFLINE, and the old driver retakes its refs."""
-    k, state, ret, seen = offline_alone("old", extra_ref=1)
+    definitely unmovable: -EBUSY, MEM_CANCEL_OFFLINE, and the mainline driver retakes its refs."""
+    k, state, ret, seen = offline_alone("mainline", extra_ref=1)
     assert ret == -EBUSY
     assert seen == [MEM_GOING_OFFLINE, MEM_CANCEL_OFFLINE]
     assert state.get(block_loc(BLOCK), "online") == "online"
     assert read_field(k, state, TARGET, REFCOUNT) == 2  # 2 -> 1 -> 2: the extra ref stays
-    assert state[WARNINGS] == 1  # and the old driver's WARN_ON fired on it
+    assert state[WARNINGS] == 1  # and the mainline driver's WARN_ON fired on it
     assert all(read_field(k, state, p, REFCOUNT) == 1 for p in (4, 5, 7))
 
 
@@ -150,10 +150,10 @@ def test_bug_on_a_referenced_pageoffline_page_at_the_point_of_no_return() -> Non
     """__offline_isolated_pages(): BUG_ON(page_count(page)) for a PageOffline page. A
     reference that appears after test_pages_isolated() (here: a second CPU that took it,
     scheduled exactly there) hits it."""
-    params = {"arch": "x86", "gen": "G3", "warn": "ignore", "driver": "old"}
+    params = {"arch": "x86", "gen": "G3", "warn": "ignore", "driver": "mainline"}
     k = make_kernel(params)
-    state = initial_state(k, "old")
-    notifier = virtio_mem_notifier("old", CHUNKS)
+    state = initial_state(k, "mainline")
+    notifier = virtio_mem_notifier("mainline", CHUNKS)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
 
     def offliner() -> Gen:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pagerace.cli.check_run import run_check
+from pagerace.check.run import run_check
 from pagerace.cli.errors import BadInput
 from pagerace.cli.options import (
     check_options_from,
@@ -16,6 +16,7 @@ from pagerace.cli.options import (
     merge_params,
     param_options,
 )
+from pagerace.cli.progress import progress_line
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html
 from pagerace.report.text import make_console, render_trace_text
@@ -47,16 +48,18 @@ def check(scenario: str, params: tuple[str, ...], as_json: bool, html_path: str 
     try:
         sc = load_scenario(scenario)
         given = merge_params(parse_assignments(params), kw)
-        doc = run_check(sc, given, check_options_from(kw, replay_schedule), ref=scenario)
+        with progress_line(enabled=not as_json) as progress:
+            result = run_check(sc, given, check_options_from(kw, replay_schedule),
+                               ref=scenario, progress=progress)
     except ValueError as e:  # unknown scenario, bad parameter or schedule, bad limits
         raise BadInput(str(e)) from None
     if as_json:
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2))
     else:
-        render_trace_text(doc, make_console(color=False if no_color else None),
+        render_trace_text(result, make_console(color=False if no_color else None),
                           compact=not verbose)
     if html_path:
-        write_atomic(html_path, render_check_html(doc))
-    if save_trace and doc["trace"] is not None:
-        save_trace_file(save_trace, doc)
-    return 1 if doc["verdict"] == "violation" else 0
+        write_atomic(html_path, render_check_html(result))
+    if save_trace and result.trace is not None:
+        save_trace_file(save_trace, result)
+    return 1 if result.failed else 0

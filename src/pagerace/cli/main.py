@@ -7,6 +7,7 @@ never a traceback), 130 interrupted.
 from __future__ import annotations
 
 import sys
+from typing import Any, NoReturn
 
 import click
 
@@ -14,7 +15,39 @@ from pagerace import __version__
 from pagerace.cli.errors import BadInput
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PageraceGroup(click.Group):
+    """The group whose `main` maps every bad-input error to one line and exit status 2
+    (and interrupts to 130), so that the same contract holds for the installed command
+    and for click's CliRunner in tests."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "pagerace",
+                              complete_var=complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            _fail("interrupted", 130)
+        except click.ClickException as e:
+            _fail(f"error: {e.format_message()}", 2)
+        except BadInput as e:
+            _fail(f"error: {e}", 2)
+        except OSError as e:  # an output file that cannot be written, and the like
+            where = f"{e.filename}: " if e.filename else ""
+            _fail(f"error: {where}{e.strerror or e}", 2)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(f"pagerace: {' '.join(message.split())}", err=True)
+    sys.exit(status)
+
+
+@click.group(cls=PageraceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pagerace")
 def cli() -> None:
     """pagerace: can this race happen?
@@ -29,6 +62,7 @@ def _register() -> None:
     from pagerace.cli import (
         check_cmd,
         list_cmd,
+        litmus_cmd,
         matrix_cmd,
         memmap_cmd,
         probe_cmd,
@@ -37,6 +71,7 @@ def _register() -> None:
 
     cli.add_command(list_cmd.list_scenarios)
     cli.add_command(check_cmd.check)
+    cli.add_command(litmus_cmd.litmus)
     cli.add_command(matrix_cmd.matrix)
     cli.add_command(memmap_cmd.memmap)
     cli.add_command(probe_cmd.probe)
@@ -47,25 +82,5 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; map every bad-input error to one line and exit status 2."""
-    try:
-        rv = cli.main(args=argv, prog_name="pagerace", standalone_mode=False)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        click.echo("pagerace: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as e:
-        click.echo(f"pagerace: error: {e.format_message()}", err=True)
-        sys.exit(2)
-    except BadInput as e:
-        click.echo(f"pagerace: error: {e}", err=True)
-        sys.exit(2)
-    except OSError as e:  # an output file that cannot be written, and the like
-        where = f"{e.filename}: " if e.filename else ""
-        click.echo(f"pagerace: error: {where}{e.strerror or e}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        click.echo("pagerace: interrupted", err=True)
-        sys.exit(130)
-    sys.exit(rv if isinstance(rv, int) else 0)
+    """Run the CLI (exits with its status; see PageraceGroup)."""
+    cli.main(args=argv, prog_name="pagerace")

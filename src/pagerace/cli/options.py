@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from pagerace.cli.check_run import CheckOptions
+from pagerace.check.options import CheckOptions
 from pagerace.engine.explorer import STRATEGIES
 
 F = Callable[..., Any]

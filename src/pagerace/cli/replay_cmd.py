@@ -1,10 +1,9 @@
 """`pagerace replay FILE.json`: re-run a saved trace and print it.
 
 The file (written by `pagerace check --save-trace`, format in report/trace_json.py) names
-a scenario, its parameters, a schedule and the violation it ended in. Replay loads the
-scenario, rebuilds the program, re-runs the schedule strictly with tracing, checks that
-it reaches the same violation (kind and message) as recorded, and prints the trace (or
-one JSON object with --json; --html FILE also writes the HTML report).
+a scenario, its parameters, a schedule and the violation it ended in. Replay re-runs it
+(check/replay.py: the same violation, kind and message, as recorded) and prints the
+trace (or one JSON object with --json; --html FILE also writes the HTML report).
 
 Exit status: 0 the trace ends without a violation, 1 it ends in one (as `check`), 2 the
 file is unreadable, corrupt, truncated, of another format or version, names an unknown
@@ -15,58 +14,15 @@ different violation than it records - always one error line.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from pagerace.cli.check_run import replay_command
+from pagerace.check.replay import ReplayError, rerun
 from pagerace.cli.errors import BadInput
-from pagerace.engine.schedule import Schedule, ScheduleError
-from pagerace.engine.trace import record_trace
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html
 from pagerace.report.text import make_console, render_trace_text
-from pagerace.report.trace_json import TraceFileError, load_trace_file, trace_to_dict
-from pagerace.scenarios.catalog import load_scenario
-
-
-def _describe(v: dict[str, Any] | None) -> str:
-    return "no violation" if v is None else f"{v['kind']}: {v['message']}"
-
-
-def rerun(saved: dict[str, Any], source: str) -> dict[str, Any]:
-    """Re-run a loaded trace file; return the check result document of the re-run."""
-    ref = saved["scenario"]
-    try:
-        scenario = load_scenario(ref)
-        params = scenario.resolve(saved["params"])
-        program = scenario.build(params)
-    except ValueError as e:
-        raise BadInput(f"{source}: {e}") from None
-    schedule = Schedule.parse(saved["schedule"])
-    try:
-        trace = record_trace(program, schedule)
-    except ScheduleError as e:
-        raise BadInput(f"{source}: the schedule does not fit scenario {ref}: {e}") from None
-    got = trace.violation.to_json() if trace.violation is not None else None
-    want = saved.get("violation")
-    if (got is None) != (want is None) or (
-            got is not None and want is not None
-            and (got["kind"], got["message"]) != (want["kind"], want["message"])):
-        raise BadInput(f"{source}: the re-run reaches {_describe(got)}, but the file "
-                       f"records {_describe(want)}")
-    return {
-        "scenario": ref,
-        "title": scenario.title,
-        "params": params,
-        "strategy": "replay",
-        "verdict": "violation" if got is not None else "pass",
-        "violation": got,
-        "stats": {"executions": 1, "steps": len(trace.steps)},
-        "schedule": str(schedule),
-        "replay": replay_command(ref, params, str(schedule)),
-        "trace": trace_to_dict(trace),
-    }
+from pagerace.report.trace_json import TraceFileError, load_trace_file
 
 
 @click.command()
@@ -88,15 +44,18 @@ def replay(file: str, html_path: str | None, as_json: bool, no_color: bool,
         saved = load_trace_file(file)
     except TraceFileError as e:
         raise BadInput(str(e)) from None
-    doc = rerun(saved, file)
+    try:
+        result = rerun(saved, file)
+    except ReplayError as e:
+        raise BadInput(str(e)) from None
     if as_json:
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2))
     else:
-        render_trace_text(doc, make_console(color=False if no_color else None),
+        render_trace_text(result, make_console(color=False if no_color else None),
                           compact=not verbose)
     if html_path:
         try:
-            write_atomic(html_path, render_check_html(doc))
+            write_atomic(html_path, render_check_html(result))
         except OSError as e:
             raise BadInput(f"--html {html_path}: cannot write: {e.strerror or e}") from None
-    return 1 if doc["violation"] is not None else 0
+    return 1 if result.violation is not None else 0

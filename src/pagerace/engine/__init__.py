@@ -1,14 +1,23 @@
 """The exploration engine: knows nothing about kernels.
 
 Public API: ops (`Load`, `Store`, `CompareExchange`, `FetchAdd`, `Atomic`, `Await`,
-`Choose`), `Program` / `ThreadSpec` / `Property`, `Violation`, `explore`, `Limits`,
+`Choose`, `Fence`), `Program` / `ThreadSpec` / `Property`, `Violation`, `explore`, `Limits`,
 `Schedule`, `replay`, `record_trace`, `minimize`.
 """
 
 from pagerace.engine.explorer import STRATEGIES, explore
 from pagerace.engine.limits import Limits
 from pagerace.engine.minimize import minimize
-from pagerace.engine.ops import Atomic, Await, Choose, CompareExchange, FetchAdd, Load, Store
+from pagerace.engine.ops import (
+    Atomic,
+    Await,
+    Choose,
+    CompareExchange,
+    Fence,
+    FetchAdd,
+    Load,
+    Store,
+)
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.engine.result import ExplorationResult, Stats
 from pagerace.engine.schedule import Choice, Schedule, ScheduleError
@@ -17,7 +26,7 @@ from pagerace.engine.violation import Violation, ViolationRecord
 
 __all__ = [
     "STRATEGIES", "Atomic", "Await", "Choice", "Choose", "CompareExchange",
-    "ExplorationResult", "FetchAdd", "Limits", "Load", "Program", "Property", "Schedule",
+    "ExplorationResult", "FetchAdd", "Fence", "Limits", "Load", "Program", "Property", "Schedule",
     "ScheduleError", "Stats", "Store", "ThreadSpec", "Trace", "TraceStep", "Violation",
     "ViolationRecord", "explore", "minimize", "record_trace", "replay",
 ]

@@ -5,24 +5,37 @@ their next ops) and applies steps chosen by a strategy: `step(thread, outcome)` 
 only function that changes the state. Strategies only choose. Thread bodies are
 re-executed from the start for every execution (generators cannot be copied).
 
-`apply_op` gives each op its meaning; `footprint` computes the locations a pending op
+`apply_op` (apply.py) gives each op its meaning; `footprint` computes the locations a pending op
 would read and write by dry-running it on an overlay (see ops.py); `outcomes` lists the
 outcomes of a nondeterministic op whose effects actually differ.
+
+Under a weak memory model (`Program.memory` other than "sc") the state holds message
+histories and thread views, steps see a `WeakStepView`, and a step's outcomes are its
+alternatives (op outcome x which message each load reads): engine/memory/stepping.py
+computes them; properties, instruments and traces see `visible`, the newest values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pagerace.engine import violation as vk
+from pagerace.engine.apply import EMPTY_FP as EMPTY_FP
+from pagerace.engine.apply import Footprint as Footprint
+from pagerace.engine.apply import apply_op as apply_op
+from pagerace.engine.apply import dependent as dependent
+from pagerace.engine.apply import op_outcomes as op_outcomes
 from pagerace.engine.instrument import EndContext, StepContext
+from pagerace.engine.memory import make_model
+from pagerace.engine.memory import stepping as weak
+from pagerace.engine.memory.history import Visible, initial_history
 from pagerace.engine.ops import (
-    Atomic,
     Await,
     Choose,
     CompareExchange,
+    Fence,
     FetchAdd,
     Load,
     Op,
@@ -31,51 +44,6 @@ from pagerace.engine.ops import (
 from pagerace.engine.program import Program
 from pagerace.engine.view import State, StepView
 from pagerace.engine.violation import Violation, ViolationRecord
-
-Footprint = tuple[frozenset[Hashable], frozenset[Hashable]]
-EMPTY_FP: Footprint = (frozenset(), frozenset())
-
-
-def apply_op(op: Op, view: StepView, outcome: int = 0) -> Any:
-    """Perform `op` through `view`; return its result. May raise `Violation`."""
-    if isinstance(op, Atomic):
-        return op.fn(view, outcome)
-    if isinstance(op, Load):
-        return view.load(op.loc, op.default)
-    if isinstance(op, Store):
-        view.store(op.loc, op.value)
-        return None
-    if isinstance(op, CompareExchange):
-        old = view.load(op.loc, op.default)
-        if old == op.expected and type(old) is type(op.expected):
-            view.store(op.loc, op.new)
-        return old
-    if isinstance(op, FetchAdd):
-        old = view.load(op.loc, op.default)
-        view.store(op.loc, old + op.delta)
-        return old
-    if isinstance(op, Await):
-        if not op.pred(view):
-            raise RuntimeError("an Await step was applied while disabled")
-        return None
-    if isinstance(op, Choose):
-        return outcome
-    raise TypeError(f"a thread yielded {op!r}, which is not an op from pagerace.engine.ops")
-
-
-def op_outcomes(op: Op) -> int:
-    if isinstance(op, Choose):
-        return op.n
-    if isinstance(op, Atomic):
-        return op.outcomes
-    return 1
-
-
-def dependent(a: Footprint, b: Footprint) -> bool:
-    """Two steps conflict when one writes a location the other reads or writes."""
-    ar, aw = a
-    br, bw = b
-    return not (aw.isdisjoint(br) and aw.isdisjoint(bw) and bw.isdisjoint(ar))
 
 
 @dataclass(eq=False)
@@ -104,7 +72,13 @@ class Execution:
         self.program = program
         self.max_steps = max_steps
         self.trace = trace
+        self.model = make_model(program.memory)
         self.state: State = dict(program.initial)
+        self.visible: Mapping[Hashable, Any] = self.state
+        if self.model is not None:
+            self.state = {k: initial_history(v) for k, v in program.initial.items()}
+            self.visible = Visible(self.state)
+        self._alts: weak.AltCache = {}
         n = len(program.threads)
         self.n = n
         self.pending: list[Op | None] = [None] * n
@@ -165,10 +139,15 @@ class Execution:
             return False
         if isinstance(op, Await):
             try:
-                return bool(op.pred(StepView(self.state, commit=False)))
+                return bool(op.pred(self._await_view(t)))
             except Violation:
                 return True  # stepping it will report the violation
         return True
+
+    def _await_view(self, t: int) -> StepView:
+        if self.model is None:
+            return StepView(self.state, commit=False)
+        return weak.await_view(self, t)
 
     def enabled(self) -> list[int]:
         return [t for t in range(self.n) if self.is_enabled(t)]
@@ -176,8 +155,10 @@ class Execution:
     def footprint(self, t: int) -> Footprint:
         """Locations the pending op of `t` would read and write (union over outcomes)."""
         op = self.pending[t]
-        if op is None or isinstance(op, Choose):
+        if op is None or isinstance(op, Choose | Fence):
             return EMPTY_FP
+        if self.model is not None:
+            return weak.footprint(self, t, op)
         if isinstance(op, Load):
             return frozenset((op.loc,)), frozenset()
         if isinstance(op, Store):
@@ -204,6 +185,8 @@ class Execution:
         op = self.pending[t]
         if op is None:
             return [0]
+        if self.model is not None:
+            return weak.outcomes(self, t, op)
         n = op_outcomes(op)
         if n == 1 or isinstance(op, Choose):
             return list(range(n))
@@ -225,11 +208,12 @@ class Execution:
         if op is None or self.violation is not None:
             raise RuntimeError(f"thread {t} cannot step")
         stack = self._stack(t) if self.trace else ()
-        view = StepView(self.state, commit=True)
+        view, op_outcome = (StepView(self.state, commit=True), outcome) \
+            if self.model is None else weak.commit_view(self, t, op, outcome)
         result: Any = None
         self.steps[t] += 1
         try:
-            result = apply_op(op, view, outcome)
+            result = apply_op(op, view, op_outcome)
         except Violation as v:
             self.violation = v.record()
         except Exception as e:
@@ -257,7 +241,7 @@ class Execution:
         return ev
 
     def _run_instruments(self, ev: Event) -> None:
-        ctx = StepContext(ev, self.state)
+        ctx = StepContext(ev, self.visible)
         try:
             for inst in self._instruments:
                 inst.after_step(ctx)
@@ -271,20 +255,20 @@ class Execution:
 
     def _check_properties(self) -> None:
         for p in self._always:
-            if not p.check(self.state):
+            if not p.check(self.visible):
                 self.violation = ViolationRecord(
                     vk.PROPERTY, f"always {p.name}: {p.message or 'violated'}")
                 return
         for p in self._sometimes:
-            if p.name not in self.sometimes_hit and p.check(self.state):
+            if p.name not in self.sometimes_hit and p.check(self.visible):
                 self.sometimes_hit.add(p.name)
         if self.finished():
             for p in self.program.properties_of("at_end"):
-                if not p.check(self.state):
+                if not p.check(self.visible):
                     self.violation = ViolationRecord(
                         vk.PROPERTY, f"at end {p.name}: {p.message or 'violated'}")
                     return
-            end = EndContext(self.state, tuple(self.results))
+            end = EndContext(self.visible, tuple(self.results))
             try:
                 for inst in self._instruments:
                     inst.at_end(end)

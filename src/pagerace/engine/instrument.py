@@ -18,17 +18,24 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from pagerace.engine.execution import Event
+
+class StepEvent(Protocol):
+    """The parts of an executed step (`execution.Event`) an instrument may look at."""
+
+    thread: int
+    label: str
+    outcome: int
+    result: Any
+    notes: list[dict[str, Any]]
 
 
 @dataclass
 class StepContext:
     """What an instrument sees after one step."""
 
-    event: Event
+    event: StepEvent
     state: Mapping[Hashable, Any]
     witnessed: list[str] = field(default_factory=list)
 

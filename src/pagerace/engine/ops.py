@@ -14,6 +14,15 @@ explorer can tell which steps commute:
 - `Await` is the only blocking op: it is enabled when its predicate over the state holds;
   its footprint is the locations the predicate reads.
 - `Choose` is a thread-local nondeterministic choice of 0..n-1 (empty footprint).
+- `Fence` is a memory barrier (smp_mb, smp_rmb, smp_wmb, ...): a no-op under sequential
+  consistency, an update of the thread's views under a weak memory model (empty footprint).
+
+Ordering annotations: `Load`, `Store`, `CompareExchange` and `FetchAdd` carry an `order`
+(one of `ORDERS`: "plain", "once", "relaxed", "acquire", "release", "mb" for a fully ordered
+value-returning RMW) and `deps`, the locations whose latest read by this thread the access
+depends on (an address or data dependency). Under "sc" (the default memory model) both are
+ignored, so today's behaviour and execution counts are unchanged; a weak model
+(engine/memory/) interprets them.
 
 An op with `outcomes > 1` is nondeterministic: the engine explores every outcome whose
 effects differ (used for "the architecture permits, but does not require, a write").
@@ -32,6 +41,10 @@ if TYPE_CHECKING:
     from pagerace.engine.view import StepView
 
 Loc = Hashable
+Deps = tuple[Hashable, ...]
+
+ORDERS = ("plain", "once", "relaxed", "acquire", "release", "mb")
+FENCES = ("mb", "rmb", "wmb", "acquire", "release")
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class Load:
     loc: Loc
     label: str = "load"
     default: Any = 0
+    order: str = "plain"
+    deps: Deps = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,8 @@ class Store:
     loc: Loc
     value: Any
     label: str = "store"
+    order: str = "plain"
+    deps: Deps = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,8 @@ class CompareExchange:
     new: Any
     label: str = "cmpxchg"
     default: Any = 0
+    order: str = "mb"
+    deps: Deps = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,8 @@ class FetchAdd:
     delta: int
     label: str = "fetch_add"
     default: Any = 0
+    order: str = "mb"
+    deps: Deps = ()
 
 
 @dataclass(frozen=True)
@@ -106,5 +127,13 @@ class Choose:
     label: str = "choose"
 
 
-Op = Load | Store | CompareExchange | FetchAdd | Atomic | Await | Choose
-OP_TYPES = (Load, Store, CompareExchange, FetchAdd, Atomic, Await, Choose)
+@dataclass(frozen=True)
+class Fence:
+    """A memory barrier of one of `FENCES` (a no-op under sequential consistency)."""
+
+    kind: str = "mb"
+    label: str = "fence"
+
+
+Op = Load | Store | CompareExchange | FetchAdd | Atomic | Await | Choose | Fence
+OP_TYPES = (Load, Store, CompareExchange, FetchAdd, Atomic, Await, Choose, Fence)

@@ -60,6 +60,7 @@ class Program:
     observe: Callable[[Mapping[Hashable, Any]], dict[str, Any]] | None = None
     name: str = "program"
     instruments: Sequence[Instrument] = ()  # observers of every step (instrument.py)
+    memory: str = "sc"  # the memory model steps run under (engine/memory/)
 
     def __post_init__(self) -> None:
         if not self.threads:
@@ -67,6 +68,10 @@ class Program:
         names = [p.name for p in self.properties]
         if len(names) != len(set(names)):
             raise ValueError("property names must be unique")
+        from pagerace.engine.memory import MODELS
+        if self.memory not in MODELS:
+            raise ValueError(f"unknown memory model {self.memory!r} "
+                             f"(known: {', '.join(MODELS)})")
 
     def properties_of(self, kind: PropertyKind) -> list[Property]:
         return [p for p in self.properties if p.kind == kind]

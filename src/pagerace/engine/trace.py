@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pagerace.engine.execution import Execution
+from pagerace.engine.memory.history import is_model_key
 from pagerace.engine.program import Program
 from pagerace.engine.schedule import Choice, Schedule, ScheduleError
 from pagerace.engine.violation import ViolationRecord
@@ -79,6 +80,7 @@ class Trace:
     violation: ViolationRecord | None = None
     initial_observation: dict[str, Any] | None = None
     finished: bool = False
+    memory: str = "sc"  # the memory model the trace ran under
 
 
 def _jsonable(v: Any) -> Any:
@@ -97,7 +99,8 @@ def record_trace(program: Program, schedule: Schedule,
     observe = program.observe
     ex = Execution(program, max_steps, trace=True)
     out = Trace(program.name, [t.name for t in program.threads], schedule,
-                initial_observation=observe(ex.state) if observe else None)
+                initial_observation=observe(ex.visible) if observe else None,
+                memory=program.memory)
     if ex.violation is not None:
         out.violation = ex.violation
         return out
@@ -106,14 +109,15 @@ def record_trace(program: Program, schedule: Schedule,
     for c in schedule.choices:
         ev = ex.step(c.thread, c.outcome)
         written = ev.fp[1]
-        reads = [(_loc(loc), _jsonable(ev.old[loc] if loc in written else ex.state.get(loc)))
-                 for loc in sorted(ev.fp[0], key=repr)]
-        writes = [(_loc(loc), _jsonable(ev.old.get(loc)), _jsonable(ex.state.get(loc)))
-                  for loc in sorted(written, key=repr)]
+        state = ex.visible
+        reads = [(_loc(loc), _jsonable(ev.old[loc] if loc in written else state.get(loc)))
+                 for loc in sorted(ev.fp[0], key=repr) if not is_model_key(loc)]
+        writes = [(_loc(loc), _jsonable(ev.old.get(loc)), _jsonable(state.get(loc)))
+                  for loc in sorted(written, key=repr) if not is_model_key(loc)]
         out.steps.append(TraceStep(
             ev.index, ev.thread, program.threads[ev.thread].name, ev.label,
             list(ev.stack), ev.outcome, _jsonable(ev.result), reads, writes,
-            [_jsonable(n) for n in ev.notes], observe(ex.state) if observe else None))
+            [_jsonable(n) for n in ev.notes], observe(state) if observe else None))
     if ex.violation is None and not ex.finished():
         ex.check_deadlock()
     out.violation = ex.violation

@@ -133,10 +133,13 @@ def _groups(k: KernelHandle, page: int, order: int) -> list[list[int]]:
     return out
 
 
-def prep_new_page(k: KernelHandle, page: int, order: int, func: str = "prep_new_page") -> Gen:
-    """post_alloc_hook() (set_page_refcounted) then prep_compound_page() for order > 0."""
-    yield from write_desc(k, page, REFCOUNT, 1, "set_page_refcounted",
-                          f"{func}: set_page_refcounted [pfn {page}]")
+def prep_new_page(k: KernelHandle, page: int, order: int, func: str = "prep_new_page",
+                  refcounted: bool = True) -> Gen:
+    """post_alloc_hook() (set_page_refcounted, unless frozen) then prep_compound_page()
+    for order > 0."""
+    if refcounted:
+        yield from write_desc(k, page, REFCOUNT, 1, "set_page_refcounted",
+                              f"{func}: set_page_refcounted [pfn {page}]")
     if order == 0:
         return
     head_info = sp.encode_compound_head(k, page, order)
@@ -159,6 +162,17 @@ def alloc_pages(k: KernelHandle, order: int, containing: int | None = None,
     if page is None:
         return None
     yield from prep_new_page(k, page, order)
+    return page
+
+
+def alloc_frozen_pages(k: KernelHandle, order: int, containing: int | None = None,
+                       func: str = "__alloc_frozen_pages") -> Gen:
+    """__alloc_frozen_pages(gfp | __GFP_COMP, order) (v6.14+): the same block, but the
+    head's refcount stays 0 - no set_page_refcounted()."""
+    page = yield from rmqueue(k, order, containing, func)
+    if page is None:
+        return None
+    yield from prep_new_page(k, page, order, refcounted=False)
     return page
 
 

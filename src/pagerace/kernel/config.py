@@ -1,9 +1,10 @@
 """`KernelConfig`: everything that selects which kernel is modelled.
 
-Geometry, architecture profile, generation (generation.py), the RCU flavour, how many
-CPUs synchronize_rcu() looks at, present memory, the hugetlb free path, the v5.18-v6.1
-HVO head-frame reuse, what a ghost check does, and the memory-hotplug variant
-(hotplug/config.py). Names are validated once, here. Observation is not configuration:
+Geometry, architecture profile, generation (generation.py), the RCU flavour, how many CPUs
+synchronize_rcu() looks at, present memory, the hugetlb free path, the v5.18-v6.1 HVO
+head-frame reuse, what a ghost check does, the memory-hotplug variant (hotplug/config.py)
+and the TLB model (`tlb`: per-CPU TLBs, tlb.py; `tlb_flush`: how a flush reaches other
+CPUs, tlbflush.py). Names are validated once, here. Observation is not configuration:
 tracepoints and checks are instruments a scenario passes to its Program (tracepoint.py,
 invariants.py); only `watch` (the pfns a trace shows) is kept for the observer.
 
@@ -36,6 +37,8 @@ class KernelConfig:
     ghost_violations: str = "raise"  # dedup writes / freed-while-mapped: raise or record
     watch: tuple[int, ...] = ()  # pfns whose descriptors observe() reports
     hotplug: HotplugConfig = field(default_factory=HotplugConfig)
+    tlb: str = "current"  # "current": no TLB, always the PTE; "percpu": tlb.py
+    tlb_flush: str | None = None  # "ipi" | "broadcast" (tlbflush.py); None: the arch's own
 
     def __post_init__(self) -> None:
         get_profile(self.arch)
@@ -44,6 +47,10 @@ class KernelConfig:
             raise ValueError(f"ghost_violations must be one of {GHOST_MODES}")
         if self.ncpus < 1:
             raise ValueError("ncpus must be >= 1")
+        if self.tlb not in ("current", "percpu"):
+            raise ValueError("tlb must be 'current' or 'percpu'")
+        if self.tlb_flush not in (None, "ipi", "broadcast"):
+            raise ValueError("tlb_flush must be 'ipi' or 'broadcast'")
 
     @property
     def present(self) -> tuple[tuple[int, int], ...]:

@@ -1,16 +1,18 @@
 """Descriptor access: one struct page field read or written through the vmemmap.
 
-Every descriptor access is ONE step that reads the PTE current at that step (vmemmap.py)
-and then the field, and attaches a trace note (cpu, pfn, vpage, frame, perm, field,
-access, value...): the notes are what the trace shows and what instruments (tracepoints,
-tracepoint.py) match on. A write through a read-only PTE is an oops naming the pfn, the
-vmemmap page, the frame and the kernel function; any access through a hole is an oops.
+Every descriptor access is ONE step that reads the PTE current at that step (vmemmap.py;
+with `KernelConfig.tlb = "percpu"` the CPU's TLB entry, tlb.py) and then the field, and
+attaches a trace note (cpu, pfn, vpage, frame, perm, field, access, value...): the notes
+are what the trace shows and what instruments (tracepoints, tracepoint.py) match on. A
+write through a read-only PTE is an oops naming the pfn, the vmemmap page, the frame and
+the kernel function; any access through a hole is an oops.
 
 Checks that stay inside the step (they raise in the step that does the bad thing, read
 ghost state through `peek` and so add no footprint): a refcount stored below zero
 ("refcount"), and a write that changes a value through a vmemmap page HVO aliased onto a
 deduplicated frame ("dedup-write", or counted in `("ghost", "dedup_writes")` when
-KernelConfig.ghost_violations is "record").
+KernelConfig.ghost_violations is "record"); with per-CPU TLBs, an access that lands on a
+freed vmemmap frame ("stale-tlb-write", "vmemmap-use-after-free", tlb.py).
 
 Leaves out: word tearing (a field is read or written whole), memory ordering (the model
 is sequentially consistent).
@@ -27,11 +29,13 @@ from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.step import Gen
+from pagerace.kernel.tlb import check_frame_live, check_store_live, tlb_translate
 from pagerace.kernel.vmemmap import (
     DEDUP_WRITES,
     FIELD_DEFAULTS,
     REFCOUNT,
     RW,
+    STALE_TLB,
     field_loc,
     ghost_loc,
     read_pte,
@@ -47,12 +51,20 @@ class Where:
     slot: int
     frame: int
     perm: str
+    tlb: str = ""  # per-CPU TLBs (tlb.py): "TLB hit", "TLB fill" or STALE_TLB
+
+    @property
+    def stale(self) -> bool:
+        """Through a TLB entry that no longer matches the PTE."""
+        return self.tlb == STALE_TLB
 
     def loc(self, field: str) -> tuple[str, int, int, str]:
         return field_loc(self.frame, self.slot, field)
 
     def describe(self) -> str:
-        return f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} ({self.perm})"
+        stale = f", {STALE_TLB}" if self.stale else ""
+        return (f"pfn {self.pfn} via vmemmap[{self.vpage}] -> frame {self.frame} "
+                f"({self.perm}{stale})")
 
 
 def translate(view: StepView, k: KernelHandle, pfn: int, field: str, access: str,
@@ -60,18 +72,38 @@ def translate(view: StepView, k: KernelHandle, pfn: int, field: str, access: str
     """Translate pfn's descriptor address; an oops on a hole."""
     g = k.geometry
     vpage, slot = g.vpage(pfn), g.slot(pfn)
+    if k.config.tlb == "percpu":
+        return _translate_tlb(view, k, pfn, vpage, slot, field, access, func)
     pte = read_pte(view, k, vpage)
     if pte is None:
-        view.note(f"pfn {pfn} via vmemmap[{vpage}]: HOLE ({access} {field})", pfn=pfn,
-                  vpage=vpage, frame=None, perm=None, field=field, access=access, func=func)
-        raise Violation("oops", f"{func}: {access} of {field} of pfn {pfn} through a "
-                        f"vmemmap hole: vmemmap[{vpage}] is not mapped")
+        raise _hole(view, pfn, vpage, field, access, func)
     return Where(pfn, vpage, slot, pte[0], pte[1])
+
+
+def _translate_tlb(view: StepView, k: KernelHandle, pfn: int, vpage: int, slot: int,
+                   field: str, access: str, func: str) -> Where:
+    """translate() through CPU k.cpu's TLB (tlb.py); also checks the frame is not freed."""
+    hit = tlb_translate(view, k, vpage, access)
+    if hit is None:
+        raise _hole(view, pfn, vpage, field, access, func)
+    w = Where(pfn, vpage, slot, hit[0], hit[1], hit[2])
+    check_frame_live(view, k, w, field, access, func)
+    return w
+
+
+def _hole(view: StepView, pfn: int, vpage: int, field: str, access: str,
+          func: str) -> Violation:
+    view.note(f"pfn {pfn} via vmemmap[{vpage}]: HOLE ({access} {field})", pfn=pfn,
+              vpage=vpage, frame=None, perm=None, field=field, access=access, func=func)
+    return Violation("oops", f"{func}: {access} of {field} of pfn {pfn} through a "
+                     f"vmemmap hole: vmemmap[{vpage}] is not mapped")
 
 
 def note_access(view: StepView, k: KernelHandle, w: Where, field: str, access: str,
                 func: str, text: str, **extra: Any) -> None:
     """The trace note of one access (what tracepoints match on)."""
+    if w.tlb:
+        extra["tlb"] = w.tlb
     view.note(f"{w.describe()}: {text}", pfn=w.pfn, vpage=w.vpage, frame=w.frame,
               perm=w.perm, field=field, access=access, func=func, cpu=k.cpu, **extra)
 
@@ -86,6 +118,8 @@ def checked_store(view: StepView, k: KernelHandle, w: Where, field: str, value: 
     """Store a field through `w`: faults on ro, checks refcount and dedup ghosts."""
     if w.perm != RW:
         raise ro_fault(w, field, func, what)
+    if k.config.tlb == "percpu":
+        check_store_live(view, k, w, field, func)
     loc = w.loc(field)
     old = view.load(loc, FIELD_DEFAULTS[field])
     if field == REFCOUNT and isinstance(value, int) and value < 0:

@@ -4,8 +4,9 @@ A generation is behaviour, not a name to compare against: its entry carries the 
 that differ between versions (page_ref_add_unless(), hugetlb_vmemmap_optimize_folio(),
 hugetlb_vmemmap_restore_folio()) and the facts of the struct page layout and the free path
 that differ (fake heads, the compound_info mask encoding, read-write tails, where the free
-path unfreezes), plus what the memory accounting of `pagerace.memmap` needs (vmemmap pages
-each folio keeps, the shared tail frame). Code asks the entry (`k.gen.page_ref_add_unless`,
+path unfreezes, whether hugetlb allocates and frees its folios frozen), plus what the
+memory accounting of `pagerace.memmap` needs (vmemmap pages each folio keeps, the shared
+tail frame). Code asks the entry (`k.gen.page_ref_add_unless`,
 `k.gen.fake_heads`), never `k.gen.name`.
 
 The entries themselves are written in generations.py (they name functions of the upper
@@ -45,6 +46,9 @@ class Generation:
     unfreeze_after_restore: bool = True  # bd225530a4c7: unfreeze after de-HVO, not before
     kept_vmemmap_pages: int = 1  # vmemmap pages each folio keeps private (accounting)
     shares_tail_frame: bool = False  # tails map one frame per node and order (accounting)
+    # v7.1: hugetlb allocates folios frozen (alloc_buddy_frozen_folio ->
+    # __alloc_frozen_pages) and frees them frozen (free_frozen_pages)
+    hugetlb_frozen_alloc: bool = False
 
 
 _REGISTRY: dict[str, Generation] = {}

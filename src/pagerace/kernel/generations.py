@@ -22,7 +22,8 @@ hugetlb/hvo_v7_1.py, from mm/hugetlb_vmemmap.c) - and the facts that differ:
   compound_info mask encoding, one shared read-only tail frame per node and order, no fake
   heads; "mm: Drop fake head checks" makes page_ref_add_unless() a plain
   atomic_add_unless() again, "hugetlb: Remove VMEMMAP_SYNCHRONIZE_RCU" drops every
-  synchronize_rcu().
+  synchronize_rcu(); hugetlb allocates and frees its folios frozen
+  (`hugetlb_frozen_alloc`, see hugetlb.py).
 
 Adding a generation is one `register(Generation(...))` below. Leaves out: the
 hugetlb_optimize_vmemmap_key static branch (assumed on), G0a (v5.14, pages 2..7 onto
@@ -67,7 +68,8 @@ G3 = register(Generation(
     "G3", "v7.1", "Eliminate fake head pages",
     "compound_info mask; shared ro tail frame; no fake heads; no RCU",
     page_ref_add_unless_plain, optimize_v7_1, restore_v7_1,
-    fake_heads=False, mask_encoding=True, shares_tail_frame=True))
+    fake_heads=False, mask_encoding=True, shares_tail_frame=True,
+    hugetlb_frozen_alloc=True))
 
 GENERATION_NAMES: tuple[str, ...] = generation_names()
 

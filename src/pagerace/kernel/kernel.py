@@ -28,7 +28,7 @@ from pagerace.engine.execution import apply_op
 from pagerace.engine.instrument import Instrument
 from pagerace.engine.ops import Await, Op
 from pagerace.engine.view import StepView
-from pagerace.kernel import buddy, folio_put, rcu
+from pagerace.kernel import buddy, folio_put, irq, rcu
 from pagerace.kernel import generations as _generations  # noqa: F401 - registers the entries
 from pagerace.kernel import page_ref_add_unless as pra
 from pagerace.kernel import struct_page as sp
@@ -147,10 +147,17 @@ class Kernel(KernelHandle):
         yield from rcu.preempt_enable(self)
 
     def local_irq_disable(self) -> Gen:
-        yield from rcu.local_irq_disable(self)
+        yield from irq.local_irq_disable(self)
 
     def local_irq_enable(self) -> Gen:
-        yield from rcu.local_irq_enable(self)
+        yield from irq.local_irq_enable(self)
+
+    def spin_lock_irqsave(self, lock: str) -> Gen:
+        """spin_lock_irqsave(): interrupts off (the lock itself is not modelled)."""
+        yield from irq.local_irq_disable(self, f"spin_lock_irqsave({lock})")
+
+    def spin_unlock_irqrestore(self, lock: str) -> Gen:
+        yield from irq.local_irq_enable(self, f"spin_unlock_irqrestore({lock})")
 
     # -- page allocator (buddy.py) ---------------------------------------------------------
     def alloc_pages(self, order: int = 0, containing: int | None = None) -> Gen:

@@ -5,8 +5,9 @@ in the state, plus those holding watched pfns: its frame, permission, whether it
 deduplicated alias, whether it is still the boot mapping), the frames those PTEs point at
 (who maps them, freed or not), the descriptors of the watched pfns as they read through the
 current mapping (refcount, flags, compound head, page type, fake head), the buddy free
-ranges, RCU nesting per CPU and the hugetlb bookkeeping. Addresses and masks wider than 53
-bits are hex strings, so JavaScript reads them exactly.
+ranges, RCU nesting per CPU, the hugetlb bookkeeping and, with per-CPU TLBs, each CPU's
+cached translations, interrupt state and pending flush IPIs (observe_tlb). Addresses
+and masks wider than 53 bits are hex strings, so JavaScript reads them exactly.
 
 Pure: reads the state directly, never through a StepView, so observing creates no steps.
 """
@@ -19,6 +20,8 @@ from typing import Any
 from pagerace.kernel import buddy
 from pagerace.kernel import struct_page as sp
 from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.irq import ipi_loc, irqs_off_loc
+from pagerace.kernel.tlb import tlb_loc
 from pagerace.kernel.vmemmap import (
     DEDUP_WRITES,
     FIELD_DEFAULTS,
@@ -133,6 +136,23 @@ def observe(k: KernelHandle, state: Mapping[Hashable, Any],
         "rcu": {str(c): state.get(("rcu", c, "nesting"), 0) for c in range(k.config.ncpus)},
         "hugetlb": hugetlb,
         "vmemmap_tails": tails,
+        "tlb": observe_tlb(k, state) if k.config.tlb == "percpu" else {},
         "ghost": {"dedup_writes": state.get(DEDUP_WRITES, 0),
                   "freed_while_mapped": state.get(FREED_WHILE_MAPPED, 0)},
     }
+
+
+def observe_tlb(k: KernelHandle, state: Mapping[Hashable, Any]) -> dict[str, Any]:
+    """Each CPU's cached translations (with `stale` against the PTE now), its interrupt
+    state and its pending flush IPIs - for traces and the HTML map."""
+    out: dict[str, Any] = {}
+    for cpu in range(k.config.ncpus):
+        rows = []
+        for vpage, frame, perm in tuple(state.get(tlb_loc(cpu), ())):
+            rows.append({"vpage": vpage, "frame": frame, "perm": perm,
+                         "stale": pte_of(k, state, vpage) != (frame, perm)})
+        out[str(cpu)] = {"entries": rows,
+                         "irqs_off": bool(state.get(irqs_off_loc(cpu), False)),
+                         "ipi_pending": [list(r) if r else "all"
+                                         for r in state.get(ipi_loc(cpu), ())]}
+    return out

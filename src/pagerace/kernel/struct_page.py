@@ -1,10 +1,10 @@
-"""struct page: flags, compound head encoding, refcount helpers, compound_head().
+"""struct page: flags, compound head encoding, compound_head(), put_page().
 
-Models include/linux/page-flags.h, include/linux/page_ref.h, the generic
-atomic_fetch_add_unless() loop (include/linux/atomic/atomic-arch-fallback.h) and
-folio_order() (include/linux/mm.h), with every shared-memory access one step in the
-kernel's order (put_page() / folio_put() are in folio_put.py, above buddy and hugetlb).
-A "page" is its pfn (pfn_to_page / page_to_pfn are free); a folio is its head pfn.
+Models include/linux/page-flags.h and folio_order() (include/linux/mm.h), with every
+shared-memory access one step in the kernel's order; the refcount helpers of
+include/linux/page_ref.h and atomic_add_unless() live in page_ref.py and are re-exported
+here; put_page() / folio_put() are in folio_put.py, above buddy and hugetlb. A "page" is
+its pfn (pfn_to_page / page_to_pfn are free); a folio is its head pfn.
 
 Encodings of a tail's pointer to its head:
 - G0-G2 (`compound_head`): the head's struct page address | 1.
@@ -18,18 +18,24 @@ the page is PAGE_SIZE-aligned, has PG_head, and page[1].compound_head has bit 0 
 real head is then page[1].compound_head - 1 (with the mask encoding: page & info).
 
 Leaves out: the hugetlb_optimize_vmemmap_key static branch (assumed enabled: it is
-incremented before any remap, so whenever a fake head exists the check runs), the
-CONFIG_DEBUG_VM checks in page_ref_unfreeze(), PagePoisoned, folio_test_slab and
-page_ref tracepoints; flags other than PG_head / PG_lru.
+incremented before any remap, so whenever a fake head exists the check runs),
+PagePoisoned, folio_test_slab; flags other than PG_head / PG_lru.
 """
 
 from __future__ import annotations
 
-from pagerace.kernel.atomics import try_cmpxchg_desc
-from pagerace.kernel.descriptor import read_desc, update_desc, write_desc
+# the refcount helpers live in page_ref.py; explicit re-exports so callers keep working
+from pagerace.kernel.descriptor import read_desc, write_desc
 from pagerace.kernel.handle import KernelHandle as Kernel
+from pagerace.kernel.page_ref import atomic_add_unless as atomic_add_unless
+from pagerace.kernel.page_ref import atomic_read_acquire as atomic_read_acquire
+from pagerace.kernel.page_ref import page_ref_count as page_ref_count
+from pagerace.kernel.page_ref import page_ref_dec_and_test as page_ref_dec_and_test
+from pagerace.kernel.page_ref import page_ref_freeze as page_ref_freeze
+from pagerace.kernel.page_ref import page_ref_inc as page_ref_inc
+from pagerace.kernel.page_ref import page_ref_unfreeze as page_ref_unfreeze
 from pagerace.kernel.step import Gen
-from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, PAGE_TYPE, REFCOUNT
+from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, PAGE_TYPE
 
 PG_LRU = 1 << 5
 PG_HEAD = 1 << 6
@@ -63,70 +69,7 @@ def decode_compound_head(k: Kernel, page: int, info: int) -> int | None:
     return g.addr_pfn(info - 1)
 
 
-# -- refcount ------------------------------------------------------------------------------
-
-def page_ref_count(k: Kernel, page: int, func: str = "page_ref_count") -> Gen:
-    """atomic_read(&page->_refcount)."""
-    return (yield from read_desc(k, page, REFCOUNT, func,
-                                 f"{func}: atomic_read(&page->_refcount) [pfn {page}]"))
-
-
-def atomic_read_acquire(k: Kernel, page: int, func: str) -> Gen:
-    """atomic_read_acquire(&page->_refcount) (ordering is implicit: SC model)."""
-    return (yield from read_desc(k, page, REFCOUNT, func,
-                                 f"{func}: atomic_read_acquire(&page->_refcount) "
-                                 f"[pfn {page}]"))
-
-
-def page_ref_freeze(k: Kernel, page: int, count: int) -> Gen:
-    """page_ref_freeze(): atomic_cmpxchg(&page->_refcount, count, 0) == count."""
-    ok, _ = yield from try_cmpxchg_desc(
-        k, page, REFCOUNT, count, 0, "page_ref_freeze",
-        f"page_ref_freeze: atomic_cmpxchg(&page->_refcount, {count}, 0) [pfn {page}]")
-    return ok
-
-
-def page_ref_unfreeze(k: Kernel, page: int, count: int,
-                      func: str = "folio_ref_unfreeze") -> Gen:
-    """page_ref_unfreeze() / folio_ref_unfreeze(): atomic_set_release(&_refcount, count)."""
-    yield from write_desc(k, page, REFCOUNT, count, func,
-                          f"{func}: atomic_set_release(&page->_refcount, {count}) "
-                          f"[pfn {page}]")
-
-
-def page_ref_inc(k: Kernel, page: int, func: str = "page_ref_inc") -> Gen:
-    """atomic_inc(&page->_refcount)."""
-    yield from update_desc(k, page, REFCOUNT, lambda c: c + 1, func,
-                           f"{func}: atomic_inc(&page->_refcount) [pfn {page}]")
-
-
-def page_ref_dec_and_test(k: Kernel, page: int, func: str = "page_ref_dec_and_test") -> Gen:
-    """atomic_dec_and_test(&page->_refcount): True when the count reaches 0."""
-    _, new = yield from update_desc(k, page, REFCOUNT, lambda c: c - 1, func,
-                                    f"{func}: atomic_dec_and_test(&page->_refcount) "
-                                    f"[pfn {page}]")
-    return new == 0
-
-
-def atomic_add_unless(k: Kernel, page: int, a: int, u: int,
-                      func: str = "atomic_add_unless") -> Gen:
-    """atomic_add_unless(&page->_refcount, a, u) as the generic fallback loop:
-
-        c = atomic_read(v);
-        do { if (c == u) break; } while (!atomic_try_cmpxchg(v, &c, c + a));
-        return c != u;
-    """
-    c = yield from read_desc(k, page, REFCOUNT, func,
-                             f"{func}: c = atomic_read(&page->_refcount) [pfn {page}]")
-    while True:
-        if c == u:
-            return False
-        ok, c = yield from try_cmpxchg_desc(
-            k, page, REFCOUNT, c, c + a, func,
-            f"{func}: atomic_try_cmpxchg(&page->_refcount, {c}, {c + a}) [pfn {page}]")
-        if ok:
-            return True
-
+# -- refcount: page_ref.py (re-exported here so callers keep working) -----------------------
 
 # -- flags and compound heads --------------------------------------------------------------
 

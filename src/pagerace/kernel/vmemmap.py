@@ -13,20 +13,23 @@ level (descriptor.py does the accesses through it). State locations:
 - `("frame_next",)` -> the next frame number the frame allocator hands out (vmemmap frames
   come from alloc_pages_node() in the kernel; here they are a separate namespace).
 
-Two vmemmap pages on one frame share contents. The model's translation is always current:
-TLB flushes are noted in the trace but change nothing (a stale TLB entry is not modelled).
+Two vmemmap pages on one frame share contents. With `KernelConfig.tlb = "current"` (the
+default) translation is always current and TLB flushes are trace notes; with `"percpu"`
+each access goes through the CPU's TLB (tlb.py) and flushes are the architecture's
+(tlbflush.py).
 
 Ghost state (never read by kernel code, only by checks, through `view.peek`):
 - `("ghost", "frame_maps", frame)`: how many PTEs map the frame (freeing a mapped frame is
   a bug: "freed while mapped", raised, or counted in `("ghost", "freed_while_mapped")`
   when KernelConfig.ghost_violations is "record");
 - `("ghost", "frame_free", frame)`: the frame was freed (freeing it again is a bug);
+  with per-CPU TLBs `("ghost", "frame_freed_by", frame)` says by whom;
 - `("ghost", "alias", vpage)`: the vmemmap page was remapped onto a deduplicated frame by
   HVO (descriptor.py checks writes through it).
 These checks stay inside the step: they decide nothing, read through `peek`, and moving
 them to an instrument would change the footprint of the step that raises them.
 
-Leaves out: TLB contents, PMD-level mappings, the direct map alias of the frames.
+Leaves out: PMD-level mappings, the direct map alias of the frames.
 """
 
 from __future__ import annotations
@@ -34,11 +37,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import COMPOUND_HEAD, COMPOUND_INFO, KernelHandle
-from pagerace.kernel.step import Gen
 
 HOLE = "hole"
 RW = "rw"
@@ -67,6 +68,7 @@ def ghost_loc(*parts: str | int) -> tuple[str | int, ...]:
 
 
 FRAME_NEXT = ("frame_next",)
+STALE_TLB = "stale TLB entry"
 DEDUP_WRITES = ghost_loc("dedup_writes")
 FREED_WHILE_MAPPED = ghost_loc("freed_while_mapped")
 
@@ -104,6 +106,8 @@ def free_frame(view: StepView, k: KernelHandle, frame: int, func: str) -> None:
                             f"mapped by {maps} vmemmap PTE(s)")
         view.store(FREED_WHILE_MAPPED, view.peek(FREED_WHILE_MAPPED, 0) + 1)
     view.store(ghost_loc("frame_free", frame), True)
+    if k.config.tlb == "percpu":  # who freed it, for tlb.py's use-after-free messages
+        view.store(ghost_loc("frame_freed_by", frame), f"{func} on CPU {k.cpu}")
 
 
 def set_pte(view: StepView, k: KernelHandle, vpage: int, frame: int | None, perm: str,
@@ -138,13 +142,3 @@ def write_frame_slot(view: StepView, frame: int, slot: int, values: dict[str, An
         loc = field_loc(frame, slot, f)
         if v != FIELD_DEFAULTS[f] or view.peek(loc, None) is not None:
             view.store(loc, v)
-
-
-def flush_tlb_kernel_range(k: KernelHandle, first_vpage: int, end_vpage: int,
-                           func: str) -> Gen:
-    """flush_tlb_kernel_range(): noted only - the model's translation is always current."""
-    def fn(view: StepView, outcome: int) -> None:
-        view.note(f"flush_tlb_kernel_range(vmemmap[{first_vpage}..{end_vpage - 1}]): the "
-                  "model's translation is always current, so this changes nothing",
-                  func=func, access="tlb-flush", vpage=first_vpage)
-    return (yield Atomic(fn, f"{func}: flush_tlb_kernel_range"))

@@ -1,10 +1,15 @@
 """Does a failed compare-and-swap fault on a read-only page on this CPU? Ask the CPU.
 
-The model (pagerace.kernel.arch) says, per architecture, whether a compare-and-swap whose
-compare fails performs a write cycle: x86 always does (LOCK CMPXCHG writes the old value
-back, Intel SDM), so get_page_unless_zero() on a struct page mapped read-only faults even
-when the refcount is zero and nothing would be changed. This module checks the model's
-profile for the host against the hardware:
+The model (pagerace.kernel.arch) says, per architecture and kernel atomic, whether an
+instruction sequence writes when it need not: x86's cmpxchg always does (LOCK CMPXCHG
+writes the old value back, Intel SDM), so get_page_unless_zero() on a struct page mapped
+read-only faults even when the refcount is zero and nothing would be changed. This module
+checks the host profile's cmpxchg entry against the hardware, with a user-space
+compare-and-swap: the instruction the kernel's cmpxchg() uses here, not the kernel's path.
+On x86 and arm64 atomic_add_unless() reaches that instruction through the generic
+fallback (a read, then a cmpxchg loop); on riscv and loongarch atomic_add_unless() is the
+architecture's own LL/SC loop and never runs a CAS, so what this probe finds says nothing
+about get_page_unless_zero() there. The report says which applies to the host.
 
 1. control: the hand-assembled compare-and-swap (pagerace.probe.machine_code) runs in a
    child process on a read-write page with a failing compare; it must not fault, must
@@ -16,7 +21,8 @@ profile for the host against the hardware:
 Verdict against the profile: ALWAYS (failed CAS writes) agrees only with a fault, NEVER only
 with no fault, MAYBE with either.
 
-Leaves out: hosts without a variant in machine_code (status "unsupported", never a guess);
+Leaves out: hosts without a variant in machine_code or without a profile (status
+"unsupported", never a guess; riscv and loongarch have a profile but no variant);
 which fault the kernel reports beyond the signal's name; the value left in memory after a
 fault (the child that owned the page is gone), so "value_after" is null then. The aarch64
 variants have not been run during development.
@@ -35,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pagerace.kernel.arch import ArchProfile, FailedCasWrite, host_profile
+from pagerace.kernel.arch import ArchProfile, NeedlessStore, Sequence, host_profile
 from pagerace.probe.child import DIFFERING_EXPECTED as EXPECTED_VALUE
 from pagerace.probe.child import EXIT_SETUP_ERROR, NEW_VALUE, STORED_VALUE
 from pagerace.probe.machine_code import CasCode, select_code
@@ -167,20 +173,38 @@ def run_child(
 
 
 def agrees_with(profile: ArchProfile, faulted: bool) -> bool:
-    """Whether an observed outcome is allowed by the profile's failed-CAS behaviour."""
-    if profile.failed_cas_writes is FailedCasWrite.ALWAYS:
+    """Whether an observed outcome is allowed by the profile's failed-cmpxchg behaviour."""
+    if profile.failed_cas_writes is NeedlessStore.ALWAYS:
         return faulted
-    if profile.failed_cas_writes is FailedCasWrite.NEVER:
+    if profile.failed_cas_writes is NeedlessStore.NEVER:
         return not faulted
     return True
 
 
-def _expectation(profile: ArchProfile) -> str:
+def _expectation(profile: ArchProfile | None) -> str | None:
+    if profile is None:
+        return None
     return {
-        FailedCasWrite.ALWAYS: "must fault",
-        FailedCasWrite.NEVER: "must not fault",
-        FailedCasWrite.MAYBE: "may or may not fault",
+        NeedlessStore.ALWAYS: "must fault",
+        NeedlessStore.NEVER: "must not fault",
+        NeedlessStore.MAYBE: "may or may not fault",
     }[profile.failed_cas_writes]
+
+
+def kernel_path(profile: ArchProfile | None) -> str:
+    """What the probed instruction has to do with the kernel's atomic_add_unless() here."""
+    if profile is None:
+        return "no model profile for this machine"
+    fau = profile.op("atomic_fetch_add_unless")
+    where = f"{fau.source}: {fau.insns}"
+    if fau.sequence is Sequence.LLSC:
+        return (f"not the kernel's path: on {profile.name} atomic_add_unless() is the "
+                f"architecture's own LL/SC loop ({where}), which never runs a "
+                f"compare-and-swap and does not store when the count equals u; this probe "
+                f"only checks the kernel's cmpxchg() ({profile.op('cmpxchg').insns})")
+    return (f"the kernel's cmpxchg() here is {profile.op('cmpxchg').insns}; "
+            f"atomic_add_unless() reaches it through the generic fallback ({where}): a "
+            f"user-space compare-and-swap like the kernel's, but not the kernel's code path")
 
 
 @dataclass(frozen=True)
@@ -188,7 +212,7 @@ class ProbeResult:
     """The probe's answer for one host."""
 
     arch: str
-    profile: ArchProfile
+    profile: ArchProfile | None
     status: str
     code: CasCode | None
     control: ChildOutcome | None
@@ -209,7 +233,7 @@ class ProbeResult:
     @property
     def agrees(self) -> bool | None:
         f = self.faults
-        return None if f is None else agrees_with(self.profile, f)
+        return None if f is None or self.profile is None else agrees_with(self.profile, f)
 
     def to_json(self) -> dict[str, Any]:
         """The --json object."""
@@ -219,9 +243,17 @@ class ProbeResult:
             "status": self.status,
             "failed_cas_on_readonly_faults": self.faults,
             "signal": ro.signal_name if ro is not None else None,
-            "model_profile": self.profile.name,
-            "model_failed_cas_writes": self.profile.failed_cas_writes.value,
+            "model_profile": self.profile.name if self.profile else None,
+            "model_cmpxchg": self.profile.instruction if self.profile else None,
+            "model_failed_cas_writes": (
+                self.profile.failed_cas_writes.value if self.profile else None
+            ),
             "model_expectation": _expectation(self.profile),
+            "model_atomic_fetch_add_unless": (
+                self.profile.op("atomic_fetch_add_unless").sequence.value
+                if self.profile else None
+            ),
+            "kernel_path": kernel_path(self.profile),
             "agrees": self.agrees,
             "variant": self.code.variant if self.code else None,
             "instruction": self.code.instruction if self.code else None,
@@ -249,7 +281,7 @@ _UNTESTED_NOTE = (
 
 def interpret(
     arch: str,
-    profile: ArchProfile,
+    profile: ArchProfile | None,
     code: CasCode,
     control: ChildOutcome,
     readonly: ChildOutcome | None,
@@ -284,7 +316,9 @@ def run_probe(machine: str | None = None, timeout: float = CHILD_TIMEOUT_S) -> P
     arch = machine or platform.machine()
     profile = host_profile(arch)
     pointer_bits = ctypes.sizeof(ctypes.c_void_p) * 8
-    code = select_code(arch, profile.name, pointer_bits) if os.name == "posix" else None
+    code = None
+    if profile is not None and os.name == "posix":
+        code = select_code(arch, profile.name, pointer_bits)
     if code is None:
         note = (
             f"no hand-assembled compare-and-swap for {arch or 'this machine'} "
@@ -305,7 +339,8 @@ def _yes_no(v: bool | None) -> str:
 
 def format_report(r: ProbeResult) -> str:
     """The human-readable report."""
-    lines = ["pagerace probe: does a failed compare-and-swap fault on a read-only page?"]
+    lines = ["pagerace probe: does a failed compare-and-swap fault on a read-only page?",
+             "  (a user-space compare-and-swap on this host, not the kernel's code path)"]
     lines.append(f"  arch:          {r.arch}")
     lines.append(f"  status:        {r.status}")
     if r.code is not None:
@@ -321,11 +356,15 @@ def format_report(r: ProbeResult) -> str:
     if r.readonly is not None:
         lines.append(f"  probe (ro):    {r.readonly.describe()}")
     lines.append(f"  faults:        {_yes_no(r.faults)}")
-    lines.append(
-        f"  model profile: {r.profile.name} (failed CAS writes: "
-        f"{r.profile.failed_cas_writes.value}; {_expectation(r.profile)})"
-    )
+    if r.profile is None:
+        lines.append("  model profile: none")
+    else:
+        lines.append(
+            f"  model profile: {r.profile.name} (cmpxchg {r.profile.instruction}: failed "
+            f"compare writes {r.profile.failed_cas_writes.value}; {_expectation(r.profile)})"
+        )
     lines.append(f"  agrees:        {_yes_no(r.agrees)}")
+    lines.append(f"  kernel path:   {kernel_path(r.profile)}")
     if r.note:
         lines.append(f"  note:          {r.note}")
     return "\n".join(lines)

@@ -14,6 +14,11 @@ elements carry `data-vpage` / `data-frame` / `data-perm`. In a matrix the ids of
 cell's viewer are prefixed with the cell's id (`cell-G1-x86-tail-next`), and every
 control also has `data-role` (`next`, `prev`, `step-index`, `map`, ...).
 
+Input is a `CheckResult` or a `MatrixResult` (check/result.py). In a matrix, a cell whose
+configuration never ran in a mainline release is greyed (class `unshipped`), carries a
+footnote mark and its reason in its title; the footnotes (`#shipped-notes`) follow the
+table.
+
 Leaves out: the text rendering (text.py) and the placement of matrix cells
 (html_matrix.py).
 """
@@ -26,8 +31,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from pagerace.check.result import CheckResult, MatrixResult
 from pagerace.report.html_view import TraceView, trace_view
-from pagerace.report.text import split_doc
 from pagerace.report.vmemmap_map import BOX_H, ROW_F, ROW_V
 
 
@@ -65,42 +70,17 @@ def build_view(trace: dict[str, Any] | None, prefix: str = "") -> TraceView | No
     return trace_view(trace, map_t.render, tables_t.render, prefix)
 
 
-def summary(doc: dict[str, Any], trace: dict[str, Any] | None) -> dict[str, Any]:
-    """The header facts of a check document, with defaults for what it lacks."""
-    violation = doc.get("violation")
-    if violation is None and trace is not None:
-        violation = trace.get("violation")
-    verdict = doc.get("verdict") or ("violation" if violation else "pass")
-    return {
-        "scenario": str(doc.get("scenario") or (trace or {}).get("program") or "trace"),
-        "title": str(doc.get("title") or ""),
-        "params": dict(doc.get("params") or {}),
-        "verdict": str(verdict),
-        "violation": violation,
-        "stats": {k: v for k, v in (doc.get("stats") or {}).items() if v is not None},
-        "complete": doc.get("complete"),
-        "sometimes": dict(doc.get("sometimes") or {}),
-        "schedule": doc.get("schedule") or (trace or {}).get("schedule"),
-        "replay": doc.get("replay"),
-        "strategy": doc.get("strategy"),
-    }
-
-
-def render_check_html(check_doc: dict[str, Any]) -> str:
-    """One check (or replay) result document -> a self-contained HTML page."""
-    head, trace = split_doc(check_doc)
-    facts = summary(head, trace)
+def render_check_html(result: CheckResult) -> str:
+    """One check (or replay) result -> a self-contained HTML page."""
     return environment().get_template("check.html.j2").render(
-        doc=facts, view=build_view(trace), **assets())
+        doc=result, view=build_view(result.trace), **assets())
 
 
-def render_matrix_html(scenario: str, rows: list[str], columns: list[str],
-                       cells: list[dict[str, Any]]) -> str:
-    """A matrix (rows x columns of check documents) -> a self-contained HTML page."""
+def render_matrix_html(m: MatrixResult) -> str:
+    """A matrix result -> a self-contained HTML page."""
     from pagerace.report.html_matrix import matrix_model
 
-    model = matrix_model(scenario, rows, columns, cells)
+    model = matrix_model(m)
     for cell in model.traced_cells():
-        cell.view = build_view(cell.doc.get("trace"), prefix=f"{cell.anchor}-")
-    return environment().get_template("matrix.html.j2").render(
-        m=model, summary=summary, **assets())
+        cell.view = build_view(cell.result.trace, prefix=f"{cell.anchor}-")
+    return environment().get_template("matrix.html.j2").render(m=model, **assets())

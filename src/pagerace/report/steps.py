@@ -124,6 +124,8 @@ def describe_access(note: dict[str, Any], arrow: str = "->") -> str:
         where.append(f"{arrow} {target}")
     if note.get("perm"):
         where.append(f"({note['perm']})")
+    if note.get("tlb"):
+        where.append(f"[{note['tlb']}]")
     text = " ".join(p for p in (head, "of" if head and "pfn" in note else "", *where) if p)
     return text + _values(note, arrow)
 

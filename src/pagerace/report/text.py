@@ -5,8 +5,10 @@ call chain below the CPU's own function), the op when it adds something, and the
 effects from steps.py: the memory access (pfn, vmemmap page, frame, permission, value,
 compare-and-swap outcome and write cycle), RCU read-side sections and grace-period
 events, vmemmap remaps, and the returned value. The header gives the scenario, its
-parameters and the verdict; the footer the violation, the schedule and the replay
-command.
+parameters, the verdict and, for a configuration no mainline release contains, why;
+the footer the violation, the schedule and the replay command. Input is a
+`CheckResult` (check/result.py); a bare engine trace goes through
+`trace_json.result_of_trace` first.
 
 Colour comes from rich and only reaches a terminal: `make_console(color=False)` (the
 `--no-color` option) or output to a file or pipe gives plain text with no escape codes.
@@ -27,9 +29,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from pagerace.engine.trace import Trace
+from pagerace.check.result import CheckResult
 from pagerace.report.steps import Effect, step_effects, step_function, step_op
-from pagerace.report.trace_json import trace_to_dict
 
 PLAIN_WIDTH = 120
 STYLES = {
@@ -48,19 +49,6 @@ def make_console(color: bool | None = None, file: IO[str] | None = None,
     if width is None and not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PLAIN_WIDTH
     return console
-
-
-def split_doc(doc: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """(header document, trace dict) from a check document, a saved trace file, a bare
-    trace dict or a `Trace`."""
-    if isinstance(doc, Trace):
-        return {}, trace_to_dict(doc)
-    if not isinstance(doc, dict):
-        raise TypeError(f"cannot render {type(doc).__name__} as a trace")
-    if "steps" in doc:
-        return {}, doc
-    trace = doc.get("trace")
-    return doc, trace if isinstance(trace, dict) else None
 
 
 def _effect(e: Effect) -> RenderableType:
@@ -109,19 +97,15 @@ def step_cell(step: dict[str, Any], prev_observation: Any,
     return Group(*parts)
 
 
-def _header(head: dict[str, Any], trace: dict[str, Any] | None) -> Text:
-    name = head.get("scenario") or (trace or {}).get("program") or "trace"
-    t = Text(str(name), style="bold")
-    params = head.get("params") or {}
-    if params:
-        t.append("  " + " ".join(f"{k}={v}" for k, v in params.items()))
-    verdict = head.get("verdict")
-    if verdict is None and trace is not None:
-        verdict = "violation" if trace.get("violation") else "no violation"
-    if verdict:
-        style = "bold red" if verdict == "violation" else "bold green"
-        t.append("\nverdict: ")
-        t.append(str(verdict), style=style)
+def _header(result: CheckResult) -> Text:
+    t = Text(result.scenario or "trace", style="bold")
+    if result.params:
+        t.append("  " + " ".join(f"{k}={v}" for k, v in result.params.items()))
+    style = "bold red" if result.failed else "bold green"
+    t.append("\nverdict: ")
+    t.append(result.verdict, style=style)
+    if not result.shipped:
+        t.append(f"\nnever in a mainline release: {result.shipped_note}", style="yellow")
     return t
 
 
@@ -145,27 +129,27 @@ def _lanes(trace: dict[str, Any], compact: bool = False) -> Table:
     return table
 
 
-def _summary(head: dict[str, Any]) -> Text:
+def _summary(result: CheckResult) -> Text:
     """For a check without a trace: how much was explored, and the sometimes-properties."""
     t = Text(style="dim")
-    stats = head.get("stats") or {}
-    shown = [f"{k.replace('_', ' ')} {v}" for k, v in stats.items()
+    shown = [f"{k.replace('_', ' ')} {v}" for k, v in result.stats.items()
              if isinstance(v, int | float) and not isinstance(v, bool)]
     if shown:
         t.append(", ".join(shown))
-    if "complete" in head:
+    if result.complete is not None:
         t.append("\n" if t.plain else "")
-        t.append("every interleaving explored" if head["complete"]
+        t.append("every interleaving explored" if result.complete
                  else "the search was cut short by a limit")
-    for name, hit in (head.get("sometimes") or {}).items():
+    for name, hit in result.sometimes.items():
         t.append(f"\nsometimes {name}: " + ("reached" if hit else "NEVER reached"),
                  style="" if hit else "yellow")
     return t
 
 
-def _footer(head: dict[str, Any], trace: dict[str, Any] | None) -> Text:
+def _footer(result: CheckResult) -> Text:
     t = Text()
-    violation = head.get("violation") or (trace or {}).get("violation")
+    trace = result.trace
+    violation = result.violation or (trace or {}).get("violation")
     if violation:
         steps = (trace or {}).get("steps") or []
         where = ""
@@ -176,28 +160,31 @@ def _footer(head: dict[str, Any], trace: dict[str, Any] | None) -> Text:
         t.append(f"{violation.get('message')}{where}\n")
     elif trace is not None and not trace.get("finished", True):
         t.append("the schedule ends before every CPU finished\n", style="yellow")
-    schedule = head.get("schedule") or (trace or {}).get("schedule")
+    schedule = result.schedule or (trace or {}).get("schedule")
     if schedule:
         t.append("schedule: ", style="dim")
         t.append(f"{schedule}\n")
-    if head.get("replay"):
+    if result.replay:
         t.append("replay:   ", style="dim")
-        t.append(f"{head['replay']}\n", style="bold")
+        t.append(f"{result.replay}\n", style="bold")
     return t
 
 
-def render_trace_text(doc: Any, console: Console | None = None, compact: bool = False) -> None:
-    """Print a trace (check document, saved trace file, trace dict or `Trace`)."""
+def render_trace_text(result: CheckResult, console: Console | None = None,
+                      compact: bool = False) -> None:
+    """Print a check result: header, the trace's lanes (or what was explored), footer.
+
+    A bare engine trace renders through `trace_json.result_of_trace(trace)`."""
     console = console or make_console()
-    head, trace = split_doc(doc)
-    console.print(_header(head, trace))
+    console.print(_header(result))
+    trace = result.trace
     if trace is not None and (trace.get("steps") or trace.get("violation")):
         console.print(_lanes(trace, compact))
     else:
-        summary = _summary(head)
+        summary = _summary(result)
         if summary.plain:
             console.print(summary)
-    footer = _footer(head, trace)
+    footer = _footer(result)
     if footer.plain:
         footer.rstrip()
         console.print(footer, soft_wrap=True)  # never break the replay command
@@ -206,8 +193,8 @@ def render_trace_text(doc: Any, console: Console | None = None, compact: bool = 
 render_check_text = render_trace_text
 
 
-def trace_text(doc: Any, color: bool = False, width: int = PLAIN_WIDTH) -> str:
+def trace_text(result: CheckResult, color: bool = False, width: int = PLAIN_WIDTH) -> str:
     """The text rendering as a string (plain unless `color`)."""
     buf = io.StringIO()
-    render_trace_text(doc, make_console(color=color, file=buf, width=width))
+    render_trace_text(result, make_console(color=color, file=buf, width=width))
     return buf.getvalue()

@@ -1,7 +1,8 @@
 """The versioned JSON form of a trace, and the saved-trace file `pagerace replay` reads.
 
-`trace_to_dict` turns an engine `Trace` into plain JSON (the "trace" member of a check
-result document). A saved trace file is one JSON object:
+`trace_to_dict` turns an engine `Trace` into plain JSON (the `trace` of a `CheckResult`);
+`result_of_trace` wraps a bare trace as a result for the renderers. A saved trace file
+is one JSON object:
 
     {"format": "pagerace-trace", "version": 1,
      "scenario": "hvo-speculative-walker",          # a catalog name or a .py path
@@ -25,6 +26,7 @@ import json
 import os
 from typing import Any
 
+from pagerace.check.result import CheckResult
 from pagerace.engine.schedule import Schedule, ScheduleError
 from pagerace.engine.trace import Trace, TraceStep
 from pagerace.report.atomic import write_atomic
@@ -59,6 +61,7 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
     """The JSON form of `trace` (already JSON-able: the engine converted the values)."""
     return {
         "program": trace.program,
+        "memory": trace.memory,
         "threads": list(trace.threads),
         "schedule": str(trace.schedule),
         "initial_observation": trace.initial_observation,
@@ -68,18 +71,31 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
     }
 
 
-def trace_file_doc(check_doc: dict[str, Any]) -> dict[str, Any]:
-    """The saved-trace document for a check result document (which has a schedule)."""
-    if check_doc.get("schedule") is None:
+def result_of_trace(trace: Trace | dict[str, Any]) -> CheckResult:
+    """A bare trace (an engine `Trace` or its dict form) as a result the renderers read:
+    no exploration behind it, so the verdict is "violation" or "no violation"."""
+    doc = trace_to_dict(trace) if isinstance(trace, Trace) else trace
+    violation = doc.get("violation")
+    return CheckResult(
+        scenario=str(doc.get("program") or "trace"), params={},
+        verdict="violation" if violation else "no violation", violation=violation,
+        schedule=doc.get("schedule"), trace=doc)
+
+
+def trace_file_doc(result: CheckResult | dict[str, Any]) -> dict[str, Any]:
+    """The saved-trace document for a check result (which has a schedule): a
+    `CheckResult`, or its JSON form as `check --json` / `replay --json` print it."""
+    doc = result.to_json() if isinstance(result, CheckResult) else result
+    if doc.get("schedule") is None:
         raise TraceFileError("this check result has no schedule to save")
     return {
         "format": TRACE_FORMAT,
         "version": TRACE_VERSION,
-        "scenario": check_doc["scenario"],
-        "params": dict(check_doc.get("params") or {}),
-        "schedule": check_doc["schedule"],
-        "violation": check_doc.get("violation"),
-        "trace": check_doc.get("trace"),
+        "scenario": doc.get("scenario"),
+        "params": dict(doc.get("params") or {}),
+        "schedule": doc["schedule"],
+        "violation": doc.get("violation"),
+        "trace": doc.get("trace"),
     }
 
 
@@ -129,10 +145,12 @@ def validate_trace_doc(doc: Any) -> dict[str, Any]:
     return {**doc, "params": norm}
 
 
-def save_trace_file(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
-    """Write a saved-trace document atomically; a check result document is converted
-    first (see `trace_file_doc`). Raises TraceFileError if it would not load back."""
-    if "format" not in doc:
+def save_trace_file(path: str | os.PathLike[str],
+                    doc: CheckResult | dict[str, Any]) -> None:
+    """Write a saved-trace document atomically; a check result (or its JSON form) is
+    converted first (see `trace_file_doc`). Raises TraceFileError if it would not load
+    back."""
+    if isinstance(doc, CheckResult) or "format" not in doc:
         doc = trace_file_doc(doc)
     validate_trace_doc(doc)
     write_atomic(path, json.dumps(doc, indent=1) + "\n")

@@ -5,6 +5,11 @@ A scenario module defines `SCENARIO = Scenario(...)`: a name, a title, the kerne
 is one of the axes of `pagerace matrix`) and `build(params) -> Program`, which writes the
 CPUs' programs against the kernel model's public API. The same contract serves the
 catalog and a scenario file a kernel developer writes to model their own patch.
+
+A definition that cannot be right fails when it is constructed, at import, with a
+`ScenarioDefinitionError`: a default outside the parameter's choices, a repeated choice,
+a matrix axis without choices, a parameter name declared twice, `matrix_rows` naming no
+matrix parameter.
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ class ParamError(ValueError):
     """An unknown parameter, or a value outside its choices."""
 
 
+class ScenarioDefinitionError(ValueError):
+    """A scenario or parameter that is wrong as written: raised when it is defined."""
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -26,6 +35,18 @@ class Param:
     choices: tuple[str, ...] | None = None  # None: free-form (validated by build)
     help: str = ""
     matrix: bool = False  # an axis of `pagerace matrix`
+
+    def __post_init__(self) -> None:
+        if self.choices is not None:
+            if self.default not in self.choices:
+                raise ScenarioDefinitionError(
+                    f"parameter {self.name}: default {self.default!r} is not one of its "
+                    f"choices ({', '.join(self.choices)})")
+            if len(set(self.choices)) != len(self.choices):
+                raise ScenarioDefinitionError(f"parameter {self.name}: a choice repeats")
+        elif self.matrix:
+            raise ScenarioDefinitionError(
+                f"parameter {self.name}: a matrix axis needs its choices")
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,19 @@ class Scenario:
     params: Sequence[Param] = ()
     story: str = ""
     matrix_rows: str | None = None  # the matrix parameter whose values are the table's rows
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.params]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ScenarioDefinitionError(
+                f"scenario {self.name}: parameter {', '.join(dup)} is declared twice")
+        if self.matrix_rows is not None and self.matrix_rows not in {
+                p.name for p in self.params if p.matrix}:
+            raise ScenarioDefinitionError(
+                f"scenario {self.name}: matrix_rows={self.matrix_rows!r} is not a matrix "
+                f"parameter (matrix: "
+                f"{', '.join(p.name for p in self.params if p.matrix) or 'none'})")
 
     def param(self, name: str) -> Param:
         for p in self.params:

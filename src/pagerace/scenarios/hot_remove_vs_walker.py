@@ -19,16 +19,24 @@ instead of the hole, with the same RCU protocol as HVO.
         hole: free_pagetable(); pte_clear()
         zero-page: set_pte(zero frame, ro); flush; free
 
-The block is a fully unplugged virtio-mem block (driver=skippable by default: its pages
-keep refcount 1 through offlining, so the walker can hold a reference) or, with
-range=free, plain free memory. x86's remove_pte_table() frees each vmemmap frame before
-clearing its PTE; that ghost ("freed while mapped") is recorded, not raised, here.
+The block is a fully unplugged virtio-mem block, handled by the mainline driver by
+default (driver=mainline: it drops each page's reference in MEM_GOING_OFFLINE) or by the
+unmerged PG_offline_skippable proposal (driver=skippable: the pages keep refcount 1
+through offlining, so the walker can hold a reference across it), or, with range=free,
+plain free memory. The grace period (rcu=on) is the seed thread's proposal: mainline
+has none on this path. x86's remove_pte_table() frees each vmemmap frame before
+clearing its PTE, and flushes the TLB once, with flush_tlb_all(), at the end of
+remove_pagetable(); that ghost ("freed while mapped") is recorded, not raised, here - but
+with per-CPU TLBs (tlb=percpu, the default) a walker that touches the freed frame, through
+the PTE not yet cleared or through its TLB before the flush reaches it, is a
+"vmemmap-use-after-free" or "stale-tlb-write" violation.
 
 Properties: no oops, no WARN, no BUG, no hypervisor page freed to the buddy allocator,
 references balanced at the end; `sometimes`: the walker holds a struct page from
 pfn_to_online_page() when the block's sections go offline.
 
-Parameters: vmemmap, rcu, arch (matrix axes), driver, range, gen, warn.
+Parameters: vmemmap, rcu, arch (matrix axes), driver, range, gen, warn, and the TLB model
+(scenarios/common.py TLB_PARAMS): tlb, tlb_flush, context, tlb_evict.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from pagerace.kernel.hotplug.memory_remove import offline_and_remove_memory
 from pagerace.kernel.hotplug.virtio_mem import Driver, virtio_mem_notifier
 from pagerace.kernel.step import Gen
 from pagerace.scenarios.base import Param, Scenario
+from pagerace.scenarios.common import TLB_PARAMS, tlb_threads
 from pagerace.scenarios.hotplug_common import (
     ARCH_PARAM,
     BLOCK,
@@ -64,9 +73,9 @@ WINDOW = "walker-holds-pointer-across-offline"
 def build(params: Mapping[str, str]) -> Program:
     driver: Driver | None = None
     if params["range"] == "virtio-mem":
-        driver = "old" if params["driver"] == "old" else "skippable"
+        driver = "mainline" if params["driver"] == "mainline" else "skippable"
     booted = make_kernel(params)
-    k = make_kernel(params, ghost_violations="record", vmemmap=params["vmemmap"],
+    k = make_kernel(params, ghost_violations="record", tlb=True, vmemmap=params["vmemmap"],
                     zero_frame=booted.first_fresh_frame)
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
     notifiers = [virtio_mem_notifier(driver, CHUNKS)] if driver else []
@@ -78,7 +87,9 @@ def build(params: Mapping[str, str]) -> Program:
     return Program(
         threads=[ThreadSpec("CPU 1 (offline_and_remove_memory)", cpu1_remove_block),
                  ThreadSpec("CPU 2 (pfn walker)",
-                            pfn_walker(cpu2, TARGET, k.hotplug.sync_rcu))],
+                            pfn_walker(cpu2, TARGET, k.hotplug.sync_rcu,
+                                       params["context"]))]
+        + tlb_threads(k, params, range(1, 2)),
         initial=initial_state(k, driver),
         properties=[
             references_balanced(k, driver),
@@ -101,11 +112,11 @@ SCENARIO = Scenario(
               "hole: the removed range's vmemmap is unmapped (x86 today); zero-page: a "
               "shared read-only frame of zeroed descriptors is mapped instead (proposal)",
               matrix=True),
-        RCU_PARAM, ARCH_PARAM, driver_param("skippable", matrix=False),
+        RCU_PARAM, ARCH_PARAM, driver_param("mainline", matrix=False),
         Param("range", "virtio-mem", ("virtio-mem", "free"),
               "virtio-mem: a fully unplugged virtio-mem block; free: free memory"),
         GEN_PARAM, WARN_PARAM,
-    ),
+    ) + TLB_PARAMS,
     story=__doc__ or "",
     matrix_rows="vmemmap",
 )

@@ -13,7 +13,7 @@ walk is one RCU read-side critical section. Its get_page_unless_zero() is the pl
 atomic_add_unless() of G3 (v7.1, "mm: Drop fake head checks") by default: the pages are
 order-0, so fake heads (G0) never arise, and mainline's speculative get has no RCU
 section of its own again, which keeps `rcu` the only source of read-side sections; G0
-(v5.18 .. v6.9, the kernels of the old driver) can be chosen with gen=G0.
+(v5.18 .. v6.9, older kernels of the same mainline driver) can be chosen with gen=G0.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from pagerace.kernel.observe import read_field
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FRAME_NEXT, REFCOUNT
 from pagerace.scenarios.base import Param
+from pagerace.scenarios.common import tlb_config
 
 MEMORY = ((0, 8),)
 BLOCK = 1  # the virtio-mem block: pfns 4..7
@@ -50,10 +51,13 @@ CHUNKS = (Chunk(4, 2), Chunk(6, 2))
 TARGET = 6
 
 RCU_PARAM = Param("rcu", "off", ("off", "on"),
-                  "on: synchronize_rcu() on the offlining / removal path and the walker in "
-                  "an RCU read-side critical section (the June 2024 proposal)", matrix=True)
+                  "off: mainline (no grace period on the offlining / removal path); on: the "
+                  "seed thread's proposal (June 2024, not in mainline): synchronize_rcu() on "
+                  "that path and the walker in an RCU read-side critical section",
+                  matrix=True)
 ARCH_PARAM = Param("arch", "x86", ARCH_NAMES,
-                   "what a compare-and-swap does on a read-only page", matrix=True)
+                   "which instruction sequence each kernel atomic runs (kernel/arch.py)",
+                   matrix=True)
 GEN_PARAM = Param("gen", "G3", ("G3", "G0"),
                   "the walker's get_page_unless_zero(): both are a plain atomic_add_unless()")
 WARN_PARAM = Param("warn", "report", ("report", "ignore"),
@@ -63,8 +67,9 @@ WARN_PARAM = Param("warn", "report", ("report", "ignore"),
 
 def driver_param(default: str, matrix: bool) -> Param:
     return Param("driver", default, DRIVERS,
-                 "old: drop / retake the reference in MEM_GOING_OFFLINE / "
-                 "MEM_CANCEL_OFFLINE; skippable: PG_offline_skippable (May 2025)",
+                 "mainline: today's driver (v5.8 .. v7.x), drops / retakes the reference "
+                 "in MEM_GOING_OFFLINE / MEM_CANCEL_OFFLINE; skippable: the unmerged "
+                 "PG_offline_skippable proposal (May 2025)",
                  matrix=matrix)
 
 
@@ -82,12 +87,13 @@ def hotplug_config(params: Mapping[str, str], **changes: Any) -> HotplugConfig:
 
 
 def make_kernel(params: Mapping[str, str], ghost_violations: str = "raise",
-                **hotplug: Any) -> Kernel:
-    """The machine above, with the hotplug variant the parameters choose."""
+                tlb: bool = False, **hotplug: Any) -> Kernel:
+    """The machine above, with the hotplug variant the parameters choose; `tlb`: also
+    the TLB parameters' KernelConfig fields (common.tlb_config)."""
     return Kernel(KernelConfig(
         geometry=Geometry.scaled(), arch=params["arch"], gen=params["gen"], ncpus=2,
         memory=MEMORY, watch=(TARGET,), ghost_violations=ghost_violations,
-        hotplug=hotplug_config(params, **hotplug)))
+        hotplug=hotplug_config(params, **hotplug), **(tlb_config(params) if tlb else {})))
 
 
 def instruments(k: Kernel, *extra: Instrument) -> tuple[Instrument, ...]:
@@ -107,8 +113,13 @@ def initial_state(k: Kernel, driver: Driver | None) -> dict[Hashable, Any]:
     return state
 
 
-def pfn_walker(k: Kernel, pfn: int, rcu: bool) -> Callable[[], Gen]:
+def pfn_walker(k: Kernel, pfn: int, rcu: bool,
+               context: str = "preemptible") -> Callable[[], Gen]:
+    """irq-off: the whole walk runs with interrupts off (and so, with consolidated RCU,
+    inside an RCU read-side section)."""
     def walker() -> Gen:
+        if context == "irq-off":
+            yield from k.local_irq_disable()
         if rcu:
             yield from k.rcu_read_lock()
         page = yield from _pfn_to_online_page(k, pfn)
@@ -116,6 +127,8 @@ def pfn_walker(k: Kernel, pfn: int, rcu: bool) -> Callable[[], Gen]:
             yield from k.put_page(page)  # of no use to us: drop it at once
         if rcu:
             yield from k.rcu_read_unlock()
+        if context == "irq-off":
+            yield from k.local_irq_enable()
     return walker
 
 

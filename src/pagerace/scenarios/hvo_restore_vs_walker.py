@@ -40,7 +40,15 @@ from pagerace.kernel.step import Gen
 from pagerace.kernel.tracepoint import Tracepoint
 from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Scenario
-from pagerace.scenarios.common import HVO_PARAMS, geometry_of, target_pfn, walker_program
+from pagerace.scenarios.common import (
+    HVO_PARAMS,
+    TLB_PARAMS,
+    geometry_of,
+    target_pfn,
+    tlb_config,
+    tlb_threads,
+    walker_program,
+)
 
 WINDOW = "walker-reads-hvo-mapping"
 
@@ -68,7 +76,7 @@ def build(params: Mapping[str, str]) -> Program:
     window = Tracepoint(WINDOW, cpu=1, pfn=page1, field=REFCOUNT, value=0,
                         boot_mapping=False)
     k = Kernel(KernelConfig(geometry=geometry, arch=params["arch"], gen=params["gen"],
-                            ncpus=2, watch=(folio, page1)))
+                            ncpus=2, watch=(folio, page1), **tlb_config(params)))
     cpu1, cpu2 = k.on_cpu(0), k.on_cpu(1)
 
     def boot_and_hand_to_user() -> Gen:
@@ -87,7 +95,9 @@ def build(params: Mapping[str, str]) -> Program:
     return Program(
         threads=[ThreadSpec("CPU 1 (folio_put -> de-HVO)", cpu1_user_frees_folio),
                  ThreadSpec(f"CPU 2 ({params['walker']} walker)",
-                            walker_program(cpu2, page1, params["walker"]))],
+                            walker_program(cpu2, page1, params["walker"],
+                                           params["context"]))]
+        + tlb_threads(k, params, range(1, 2)),
         initial=state,
         properties=[
             everything_freed(k, folio, page1),
@@ -102,7 +112,7 @@ SCENARIO = Scenario(
     name="hvo-restore-vs-walker",
     title="de-HVO on the free path while a speculative walker holds a page of the folio",
     build_program=build,
-    params=HVO_PARAMS,
+    params=HVO_PARAMS + TLB_PARAMS,
     story=__doc__ or "",
     matrix_rows="gen",
 )

@@ -23,7 +23,8 @@ it); at the end the folio holds exactly the user's reference and the page no oth
 remap (the read of 0 through page1's original read-write mapping).
 
 Parameters: gen, arch, target (matrix axes), geometry, walker, walkers (1-4 walker CPUs
-on the same page: how the cost grows with the number of CPUs).
+on the same page: how the cost grows with the number of CPUs), and the TLB model
+(common.TLB_PARAMS): tlb, tlb_flush, context (preemptible | irq-off), tlb_evict.
 """
 
 from __future__ import annotations
@@ -38,9 +39,12 @@ from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Param, Scenario
 from pagerace.scenarios.common import (
     HVO_PARAMS,
+    TLB_PARAMS,
     geometry_of,
     references_balanced,
     target_pfn,
+    tlb_config,
+    tlb_threads,
     walker_program,
 )
 
@@ -55,7 +59,7 @@ def build(params: Mapping[str, str]) -> Program:
                         boot_mapping=True)
     walkers = int(params["walkers"])
     k = Kernel(KernelConfig(geometry=geometry, arch=params["arch"], gen=params["gen"],
-                            ncpus=1 + walkers, watch=(folio, page1)))
+                            ncpus=1 + walkers, watch=(folio, page1), **tlb_config(params)))
     cpu1 = k.on_cpu(0)
 
     def cpu1_vmemmap_modifier() -> Gen:
@@ -71,8 +75,9 @@ def build(params: Mapping[str, str]) -> Program:
     return Program(
         threads=[ThreadSpec("CPU 1 (vmemmap modifier)", cpu1_vmemmap_modifier)] + [
             ThreadSpec(f"CPU {c + 1} ({params['walker']} walker)",
-                       walker_program(k.on_cpu(c), page1, params["walker"]))
-            for c in range(1, 1 + walkers)],
+                       walker_program(k.on_cpu(c), page1, params["walker"],
+                                      params["context"]))
+            for c in range(1, 1 + walkers)] + tlb_threads(k, params, range(1, 1 + walkers)),
         initial=state,
         properties=[
             references_balanced(k, folio, page1),
@@ -89,7 +94,8 @@ SCENARIO = Scenario(
     title="HVO remaps a freed page's vmemmap while a speculative walker holds it",
     build_program=build,
     params=HVO_PARAMS + (Param("walkers", "1", ("1", "2", "3", "4"),
-                               "how many CPUs run the speculative walker on page1"),),
+                               "how many CPUs run the speculative walker on page1"),)
+    + TLB_PARAMS,
     story=__doc__ or "",
     matrix_rows="gen",
 )

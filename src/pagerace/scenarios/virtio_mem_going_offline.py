@@ -2,21 +2,22 @@
 
 The story (linux-mm, June 2024, David Hildenbrand; kernel-background.md section 7): every
 fake-offline chunk of an online Linux memory block holds a refcount of 1 and PageOffline.
-To remove the block, virtio-mem offlines it (offline_and_remove_memory()); the old driver
-drops its reference in MEM_GOING_OFFLINE so that offlining sees refcount 0 and
-PageOffline, with
+To remove the block, virtio-mem offlines it (offline_and_remove_memory()); the mainline
+driver (driver=mainline, still in v7.x) drops its reference in MEM_GOING_OFFLINE so that
+offlining sees refcount 0 and PageOffline, with
 
     if (WARN_ON(!page_ref_dec_and_test(page)))
             dump_page(page, "fake-offline page referenced");
 
 "which would trigger on a speculative reference". The May 2025 PG_offline_skippable
-series keeps the refcount at 1, touches no refcount on offlining, and lets offlining skip
-such pages (__offline_isolated_pages() then WARN_ON_ONCE()s unless the count is 1).
+proposal (driver=skippable, <20250520164216.866543-1-david@redhat.com>, not merged) keeps
+the refcount at 1, touches no refcount on offlining, and lets offlining skip such pages
+(__offline_isolated_pages() then WARN_ON_ONCE()s unless the count is 1).
 
     CPU 1 (memory_block_offline)              CPU 2 (speculative PFN walker)
     start_isolate_page_range()                [rcu_read_lock()]
     memory_notify(MEM_GOING_OFFLINE)          page = pfn_to_online_page(pfn)
-      old: page_ref_dec_and_test() / WARN     get_page_unless_zero(page)
+      mainline: page_ref_dec_and_test / WARN  get_page_unless_zero(page)
     [synchronize_rcu()]                       put_page(page) if it got one
     scan_movable_pages()  (-EBUSY rule)       [rcu_read_unlock()]
     test_pages_isolated()
@@ -27,6 +28,9 @@ Properties: no WARN, no BUG, no oops (raised by the model in the step that hits 
 hypervisor-owned page is never freed to the buddy allocator (raised in the freeing step,
 and checked at the end); at the end every page holds exactly the driver's reference; and
 `sometimes`: the walker takes a reference on the fake-offline page (its cmpxchg finds 1).
+
+The bracketed steps run with rcu=on only: the seed thread's proposal (June 2024), not
+mainline, which has no grace period on the offlining path.
 
 Parameters: driver, rcu, arch (matrix axes), gen, warn.
 """
@@ -63,7 +67,7 @@ WINDOW = "walker-takes-reference"
 
 
 def build(params: Mapping[str, str]) -> Program:
-    driver: Driver = "old" if params["driver"] == "old" else "skippable"
+    driver: Driver = "mainline" if params["driver"] == "mainline" else "skippable"
     window = Tracepoint(WINDOW, cpu=1, pfn=TARGET, field=REFCOUNT, access="cmpxchg",
                         value=1)
     k = make_kernel(params)
@@ -92,7 +96,7 @@ SCENARIO = Scenario(
     name="virtio-mem-going-offline",
     title="virtio-mem offlines a block with fake-offline chunks while a walker holds a page",
     build_program=build,
-    params=(driver_param("old", matrix=True), RCU_PARAM, ARCH_PARAM, GEN_PARAM, WARN_PARAM),
+    params=(driver_param("mainline", matrix=True), RCU_PARAM, ARCH_PARAM, GEN_PARAM, WARN_PARAM),
     story=__doc__ or "",
     matrix_rows="driver",
 )

@@ -4,10 +4,13 @@ Models mm/memory_hotplug.c try_remove_memory() / offline_and_remove_memory(), th
 arch_remove_memory() -> __remove_pages() -> sparse_remove_section() -> section_deactivate()
 chain (mm/sparse.c, v6.x) and x86's vmemmap_free() -> remove_pagetable() ->
 remove_pte_table() (arch/x86/mm/init_64.c), in which each vmemmap frame is freed
-(free_pagetable()) BEFORE its PTE is cleared, and the TLB is flushed once at the end.
-The model performs that order; a frame freed while still mapped is the ghost
-"freed while mapped" (a Violation("bug") under KernelConfig.ghost_violations="raise",
-counted under "record").
+(free_pagetable()) BEFORE its PTE is cleared, and the TLB is flushed once at the end
+(remove_pagetable(): flush_tlb_all()). The model performs that order; a frame freed while
+still mapped is the ghost "freed while mapped" (a Violation("bug") under
+KernelConfig.ghost_violations="raise", counted under "record"); with per-CPU TLBs
+(tlb.py) a walker that then touches the frame - through the PTE not yet cleared, or
+through its TLB before the flush reaches it - is a "vmemmap-use-after-free" or
+"stale-tlb-write" violation.
 
 Two variants of what removal leaves in the vmemmap (`HotplugConfig.vmemmap`):
 - "hole" (the kernel): the PTEs are cleared; any later descriptor access is an oops;
@@ -41,7 +44,8 @@ from pagerace.kernel.hotplug.memory_hotplug import (
 )
 from pagerace.kernel.hotplug.offline_pages import memory_block_offline
 from pagerace.kernel.step import Gen
-from pagerace.kernel.vmemmap import RO, flush_tlb_kernel_range, free_frame, read_pte, set_pte
+from pagerace.kernel.tlbflush import flush_tlb_all, flush_tlb_kernel_range
+from pagerace.kernel.vmemmap import RO, free_frame, read_pte, set_pte
 
 
 def offline_and_remove_memory(k: KernelHandle, block: int,
@@ -123,7 +127,8 @@ def remove_pte_table(k: KernelHandle, first_vpage: int, end_vpage: int) -> Gen:
             view.note(f"{func}: pte_clear(vmemmap[{vpage}]): a hole", func=func,
                       vpage=vpage, access="unmap")
         yield Atomic(clear, f"{func}: pte_clear(vmemmap[{vpage}])")
-    yield from flush_tlb_kernel_range(k, first_vpage, end_vpage, func)
+    # remove_pagetable(): flush_tlb_all() once the page tables are torn down
+    yield from flush_tlb_all(k, "remove_pagetable")
 
 
 def vmemmap_remap_zero(k: KernelHandle, first_vpage: int,

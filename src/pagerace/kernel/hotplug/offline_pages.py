@@ -5,7 +5,7 @@ drivers/base/memory.c memory_block_offline(), with the PageOffline rule of
 `HotplugConfig.offline_rule` (memory_hotplug.py):
 
     start_isolate_page_range()
-    memory_notify(MEM_GOING_OFFLINE)          (virtio-mem's old driver drops its refs here)
+    memory_notify(MEM_GOING_OFFLINE)          (virtio-mem's mainline driver drops its refs)
     [synchronize_rcu()]                       (HotplugConfig.sync_rcu: the 2024 proposal)
     do { scan_movable_pages()                 (-EBUSY: a PageOffline page that is neither
          ...                                   count 0 ("refcount") nor skippable)

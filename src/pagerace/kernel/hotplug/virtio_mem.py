@@ -1,4 +1,4 @@
-"""virtio-mem fake-offline chunks and their memory notifier, old and PG_offline_skippable.
+"""virtio-mem fake-offline chunks and their memory notifier, mainline and PG_offline_skippable.
 
 Models drivers/virtio/virtio_mem.c (Big Block / Sub Block Mode alike, as far as offlining
 goes):
@@ -7,15 +7,17 @@ goes):
   allocator with refcount 1), then virtio_mem_set_fake_offline(): __SetPageOffline() and,
   with the 2025 driver, __SetPageOfflineSkippable() on each page; then the unplug request
   hands the chunk to the hypervisor (ghost `("ghost", "hypervisor_owned", pfn)`).
-- driver "old" (v5.8 .. v6.15): on MEM_GOING_OFFLINE virtio_mem_fake_offline_going_offline()
-  drops each page's reference:
+- driver "mainline" (v5.8 .. v7.1-rc1, still what mainline runs): on MEM_GOING_OFFLINE
+  virtio_mem_fake_offline_going_offline() drops each page's reference:
       if (WARN_ON(!page_ref_dec_and_test(page)))
               dump_page(page, "fake-offline page referenced");
   and on MEM_CANCEL_OFFLINE virtio_mem_fake_offline_cancel_offline() takes them back with
   page_ref_inc(). The core then uses the "refcount" PageOffline rule.
 - driver "skippable" (David Hildenbrand, "mm/memory_hotplug: PG_offline_skippable for
-  offlining memory blocks with PageOffline pages", v2, May 2025; merge status
-  unconfirmed): no refcount change on offlining; the core uses the "skippable" rule.
+  offlining memory blocks with PageOffline pages", v2, May 2025,
+  <20250520164216.866543-1-david@redhat.com>; not merged: v7.1-rc1's
+  __offline_isolated_pages() still has BUG_ON(page_count(page))): no refcount change on
+  offlining; the core uses the "skippable" rule.
 
 That no page the hypervisor owns reaches the buddy allocator is an instrument
 (checks.py: HypervisorPagesNotFreed), not a change to the kernel.
@@ -47,8 +49,8 @@ from pagerace.kernel.hotplug.memory_hotplug import (
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FLAGS, REFCOUNT, ghost_loc
 
-Driver = Literal["old", "skippable"]
-DRIVERS: tuple[Driver, ...] = ("old", "skippable")
+Driver = Literal["mainline", "skippable"]
+DRIVERS: tuple[Driver, ...] = ("mainline", "skippable")
 
 
 def owned_loc(pfn: int) -> tuple[str | int, ...]:
@@ -127,7 +129,7 @@ def virtio_mem_notifier(driver: Driver,
     """virtio_mem_memory_notifier_cb() for the chunks unplugged from its blocks."""
     def notifier(k: KernelHandle, action: str, start_pfn: int, nr_pages: int) -> Gen:
         mine = [c for c in chunks if start_pfn <= c.start < start_pfn + nr_pages]
-        if driver == "old":
+        if driver == "mainline":
             for c in mine:
                 if action == MEM_GOING_OFFLINE:
                     yield from virtio_mem_fake_offline_going_offline(k, c)
@@ -138,9 +140,9 @@ def virtio_mem_notifier(driver: Driver,
 
 
 def expected_refcount(driver: Driver, block_state: str) -> int:
-    """The driver's own reference on a fake-offline page: the old driver dropped it once
+    """The driver's own reference on a fake-offline page: the mainline driver dropped it once
     the block went offline; the skippable one keeps 1."""
-    return 0 if driver == "old" and block_state == "offline" else 1
+    return 0 if driver == "mainline" and block_state == "offline" else 1
 
 
 __all__ = ["DRIVERS", "Chunk", "expected_refcount",

@@ -6,6 +6,9 @@ Models mm/hugetlb.c around HVO:
   compound_head), then "Freeze head page": page_ref_freeze(head, 1) to 0 (if a speculative
   reference raised the count, __free_pages() drops ours and the allocation fails; the
   kernel's single retry is left out), then __folio_set_hugetlb (page_type).
+  v7.1 (`Generation.hugetlb_frozen_alloc`, G3): alloc_buddy_frozen_folio() ->
+  __alloc_frozen_pages(): the block comes frozen (the head's refcount never becomes 1),
+  so there is no page_ref_freeze() step and nothing for a walker to race with.
 - enqueue_hugetlb_folio(): VM_BUG_ON_FOLIO(folio_ref_count(folio)) and into the free pool.
 - dequeue_hugetlb_folio() (dequeue_hugetlb_folio_node_exact): list_move, then
   folio_ref_unfreeze(folio, 1) (a release store): the folio goes to a user.
@@ -17,7 +20,8 @@ Models mm/hugetlb.c around HVO:
   hugetlb_vmemmap_restore_folio().
 - __update_and_free_hugetlb_folio(): hugetlb_vmemmap_restore_folio() (de-HVO),
   __folio_clear_hugetlb, [G1+: folio_ref_unfreeze(folio, 1)], __free_pages() back to the
-  buddy allocator.
+  buddy allocator; v7.1 (frozen) instead ends with VM_BUG_ON_FOLIO(folio_ref_count(folio))
+  and free_frozen_pages(): the folio is never unfrozen on the way out.
 - dissolve_free_hugetlb_folio(): a free pool folio goes back to the buddy (offlining).
 
 The hugetlb bookkeeping (pool membership, the vmemmap-optimized flag) is kept in
@@ -47,14 +51,21 @@ def pool_loc(folio: int) -> tuple[str, int, str]:
 
 def alloc_hugetlb_folio(k: KernelHandle, order: int, containing: int | None = None) -> Gen:
     """alloc_fresh_hugetlb_folio() without HVO: returns the frozen folio or None."""
-    func = "alloc_buddy_hugetlb_folio"
-    page = yield from buddy.alloc_pages(k, order, containing, func)
-    if page is None:
-        return None
-    # Freeze head page
-    if not (yield from sp.page_ref_freeze(k, page, 1)):
-        yield from buddy.__free_pages(k, page, order)
-        return None
+    if k.gen.hugetlb_frozen_alloc:
+        # v7.1 alloc_buddy_frozen_folio(): __alloc_frozen_pages(), refcount stays 0
+        page = yield from buddy.alloc_frozen_pages(k, order, containing,
+                                                   "alloc_buddy_frozen_folio")
+        if page is None:
+            return None
+    else:
+        func = "alloc_buddy_hugetlb_folio"
+        page = yield from buddy.alloc_pages(k, order, containing, func)
+        if page is None:
+            return None
+        # Freeze head page
+        if not (yield from sp.page_ref_freeze(k, page, 1)):
+            yield from buddy.__free_pages(k, page, order)
+            return None
     yield from write_desc(k, page, PAGE_TYPE, sp.PGTY_HUGETLB, "init_new_hugetlb_folio",
                           f"init_new_hugetlb_folio: __folio_set_hugetlb [pfn {page}]")
     yield Store(pool_loc(page), "new", "init_new_hugetlb_folio: new hugetlb folio")
@@ -91,6 +102,16 @@ def update_and_free_hugetlb_folio(k: KernelHandle, folio: int, order: int) -> Ge
     yield from hvo.hugetlb_vmemmap_restore_folio(k, folio, order)
     yield from write_desc(k, folio, PAGE_TYPE, None, func,
                           f"{func}: __folio_clear_hugetlb [pfn {folio}]")
+    if k.gen.hugetlb_frozen_alloc:
+        # v7.1: VM_BUG_ON_FOLIO(folio_ref_count(folio), folio); hugetlb_free_folio()
+        count = yield from read_desc(k, folio, REFCOUNT, func,
+                                     f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
+                                     f"[pfn {folio}]")
+        if count:
+            raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): "
+                            f"folio {folio} has refcount {count}")
+        yield from buddy.free_frozen_pages(k, folio, order)
+        return
     if k.gen.unfreeze_after_restore:
         yield from sp.page_ref_unfreeze(k, folio, 1, func)
     yield from buddy.__free_pages(k, folio, order)

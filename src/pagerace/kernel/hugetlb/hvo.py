@@ -43,6 +43,7 @@ from pagerace.kernel import struct_page as sp
 from pagerace.kernel.descriptor import translate
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.step import Gen
+from pagerace.kernel.tlbflush import flush_tlb_kernel_range
 from pagerace.kernel.vmemmap import (
     FLAGS,
     FLAGS_1,
@@ -51,7 +52,6 @@ from pagerace.kernel.vmemmap import (
     RO,
     RW,
     alloc_frame,
-    flush_tlb_kernel_range,
     free_frame,
     read_frame_slot,
     read_pte,

@@ -38,12 +38,12 @@ from pagerace.kernel.hugetlb.hvo import (
     warn_unless_frozen,
 )
 from pagerace.kernel.step import Gen
+from pagerace.kernel.tlbflush import flush_tlb_kernel_range
 from pagerace.kernel.vmemmap import (
     FLAGS,
     RO,
     RW,
     alloc_frame,
-    flush_tlb_kernel_range,
     free_frame,
     read_frame_slot,
     write_frame_slot,

@@ -1,0 +1,51 @@
+"""Enumerating the alternatives of one step under a weak memory model.
+
+A step may make several memory-model choices (each load of an `Atomic` step picks a
+message), on top of its op's own outcomes. The engine still sees one integer outcome per
+step: outcome k is the k-th alternative, a pair (op outcome, tuple of model choices), in
+the deterministic order this module enumerates them (op outcomes in order, then model
+choices as an odometer over the choice points met by dry runs). The list depends only on
+the state the step reads (its footprint) and the thread's own views, so a schedule and a
+sleep-set entry name the same alternative wherever the step is independent of what ran
+in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pagerace.engine.memory.weak_view import Chooser, WeakStepView
+
+Alternative = tuple[int, tuple[int, ...]]
+RunFn = Callable[[WeakStepView, int], Any]
+MakeView = Callable[[Chooser], WeakStepView]
+
+
+def alternatives(n_outcomes: int, make_view: MakeView, run: RunFn,
+                 limit: int = 4096) -> list[tuple[Alternative, WeakStepView, Any]]:
+    """Every alternative, with its dry-run view and its result (or raised exception)."""
+    out: list[tuple[Alternative, WeakStepView, Any]] = []
+    for o in range(n_outcomes):
+        path: tuple[int, ...] | None = ()
+        while path is not None:
+            chooser = Chooser(path)
+            view = make_view(chooser)
+            res: Any
+            try:
+                res = run(view, o)
+            except Exception as e:  # a violation or a model bug: an alternative too
+                res = e
+            taken = chooser.taken()
+            out.append(((o, taken), view, res))
+            if len(out) > limit:
+                raise RuntimeError(f"a step has more than {limit} memory-model alternatives")
+            path = _next(taken, chooser.arities)
+    return out
+
+
+def _next(taken: tuple[int, ...], arities: list[int]) -> tuple[int, ...] | None:
+    for i in range(len(taken) - 1, -1, -1):
+        if taken[i] + 1 < arities[i]:
+            return taken[:i] + (taken[i] + 1,)
+    return None

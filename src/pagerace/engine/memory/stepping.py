@@ -1,0 +1,95 @@
+"""The engine's hooks for a weak memory model: footprints, outcomes and the committing view.
+
+`Execution` calls these only when its program runs under a weak model (under "sc" it keeps
+its own code paths, so counts and verdicts there are unchanged). A step's outcomes are the
+indices of its alternatives (choices.py) whose effects differ - the result and the state
+the dry run left - so two ways of reading the same message are explored once. The
+alternatives of thread t's pending op are computed once per state and cached until the
+next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sized
+from typing import Any, Protocol
+
+from pagerace.engine.apply import Footprint, apply_op, op_outcomes
+from pagerace.engine.memory.base import MemoryModel
+from pagerace.engine.memory.choices import Alternative, alternatives
+from pagerace.engine.memory.weak_view import AwaitView, Chooser, WeakStepView
+from pagerace.engine.ops import Await, Op
+from pagerace.engine.view import State
+from pagerace.engine.violation import Violation
+
+AltList = list[tuple[Alternative, WeakStepView, Any]]
+AltCache = dict[tuple[int, int], AltList]
+
+
+class Execution(Protocol):
+    """What these hooks read of an execution.Execution (which imports this module)."""
+
+    @property
+    def state(self) -> State: ...
+    @property
+    def events(self) -> Sized: ...
+    @property
+    def model(self) -> MemoryModel | None: ...
+    @property
+    def _alts(self) -> AltCache: ...
+
+
+def _alts(ex: Execution, t: int, op: Op) -> AltList:
+    key = (t, len(ex.events))
+    got = ex._alts.get(key)
+    if got is not None:
+        return got
+    model = ex.model
+    assert model is not None
+    if isinstance(op, Await):
+        pred = op.pred
+        got = alternatives(1, lambda c: AwaitView(ex.state, False, model, t, c),
+                           lambda v, o: pred(v))
+    else:
+        got = alternatives(op_outcomes(op),
+                           lambda c: WeakStepView(ex.state, False, model, t, c),
+                           lambda v, o: apply_op(op, v, o))
+    ex._alts.clear()  # only the current state's alternatives are ever asked for again
+    ex._alts[key] = got
+    return got
+
+
+def footprint(ex: Execution, t: int, op: Op) -> Footprint:
+    reads: set[Hashable] = set()
+    writes: set[Hashable] = set()
+    for _alt, view, _res in _alts(ex, t, op):
+        reads |= view.reads
+        writes |= view.writes
+    return frozenset(reads), frozenset(writes)
+
+
+def outcomes(ex: Execution, t: int, op: Op) -> list[int]:
+    seen: dict[Any, int] = {}
+    for i, (_alt, view, res) in enumerate(_alts(ex, t, op)):
+        sig_res: Any = (("violation", res.kind, res.message) if isinstance(res, Violation)
+                        else ("error", repr(res)) if isinstance(res, Exception)
+                        else repr(res))
+        seen.setdefault((sig_res, frozenset(view.overlay.items())), i)
+    return sorted(seen.values())
+
+
+def commit_view(ex: Execution, t: int, op: Op, outcome: int) -> tuple[WeakStepView, int]:
+    """The view that applies alternative `outcome` of `t`'s op, and the op's own outcome."""
+    alts = _alts(ex, t, op)
+    if not 0 <= outcome < len(alts):
+        raise RuntimeError(f"outcome {outcome} is not an alternative of this step")
+    (o, path), _view, _res = alts[outcome]
+    model = ex.model
+    assert model is not None
+    cls = AwaitView if isinstance(op, Await) else WeakStepView
+    return cls(ex.state, True, model, t, Chooser(path)), o
+
+
+def await_view(ex: Execution, t: int) -> WeakStepView:
+    model = ex.model
+    assert model is not None
+    return AwaitView(ex.state, False, model, t)
