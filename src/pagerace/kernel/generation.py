@@ -2,12 +2,12 @@
 
 A generation is behaviour, not a name to compare against: its entry carries the functions
 that differ between versions (page_ref_add_unless(), hugetlb_vmemmap_optimize_folio(),
-hugetlb_vmemmap_restore_folio()) and the facts of the struct page layout and the free path
-that differ (fake heads, the compound_info mask encoding, read-write tails, where the free
-path unfreezes, whether hugetlb allocates and frees its folios frozen), plus what the
-memory accounting of `pagerace.memmap` needs (vmemmap pages each folio keeps, the shared
-tail frame). Code asks the entry (`k.gen.page_ref_add_unless`,
-`k.gen.fake_heads`), never `k.gen.name`.
+hugetlb_vmemmap_restore_folio(), a page_ref_dec_and_test() of its own) and the facts of
+the struct page layout and the free path that differ (fake heads, the compound_info mask
+encoding, read-write tails, where the free path unfreezes, whether hugetlb allocates and
+frees its folios frozen), plus what the memory accounting of `pagerace.memmap` needs
+(vmemmap pages each folio keeps, the shared tail frame). Code asks the entry
+(`k.gen.page_ref_add_unless`, `k.gen.fake_heads`), never `k.gen.name`.
 
 The entries themselves are written in generations.py (they name functions of the upper
 floors); this module only holds the type and the registry, so it imports nothing of the
@@ -29,6 +29,8 @@ from pagerace.kernel.step import Gen
 PageRefAddUnless = Callable[[Any, int, int, int], Gen]
 # (k, folio, order) -> bool: HVO / de-HVO of mm/hugetlb_vmemmap.c
 FolioVmemmapOp = Callable[[Any, int, int], Gen]
+# (k, page, func) -> bool: page_ref_dec_and_test() of include/linux/page_ref.h
+PageRefDecAndTest = Callable[[Any, int, str], Gen]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,10 @@ class Generation:
     # v7.1: hugetlb allocates folios frozen (alloc_buddy_frozen_folio ->
     # __alloc_frozen_pages) and frees them frozen (free_frozen_pages)
     hugetlb_frozen_alloc: bool = False
+    # PAGEREF_FROZEN_BIT series: page_ref_count() reads a frozen count as 0 (page_ref.py)
+    refcount_frozen_bit: bool = False
+    # None: atomic_dec_and_test(); otherwise the version's own (page_ref.py)
+    page_ref_dec_and_test: PageRefDecAndTest | None = None
 
 
 _REGISTRY: dict[str, Generation] = {}

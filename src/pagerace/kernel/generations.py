@@ -24,6 +24,13 @@ hugetlb/hvo_v7_1.py, from mm/hugetlb_vmemmap.c) - and the facts that differ:
   atomic_add_unless() again, "hugetlb: Remove VMEMMAP_SYNCHRONIZE_RCU" drops every
   synchronize_rcu(); hugetlb allocates and frees its folios frozen
   (`hugetlb_frozen_alloc`, see hugetlb.py).
+- G3-frozen-bit (pending series "mm: improve folio refcount scalability", Gladyshev Ilya /
+  Gorbunov Ivan, v1 2026-02-26, v2 "[PATCH v2 2/2] mm: implement page refcount locking
+  via dedicated bit" 2026-04-20, v5 2026-06-26; not merged; page_ref.py): G3's HVO side
+  and frozen hugetlb, with the series' page_ref_add_unless_zero() (an unconditional
+  atomic_add_return(), then PAGEREF_FROZEN_BIT decides) and its page_ref_dec_and_test()
+  (a count reaching 0 is frozen with cmpxchg(0 -> PAGEREF_FROZEN_BIT)); page_ref_count()
+  reads a frozen count as 0.
 
 Adding a generation is one `register(Generation(...))` below. Leaves out: the
 hugetlb_optimize_vmemmap_key static branch (assumed on), G0a (v5.14, pages 2..7 onto
@@ -35,7 +42,9 @@ from __future__ import annotations
 from pagerace.kernel.generation import Generation, generation_names, get_generation, register
 from pagerace.kernel.hugetlb import hvo
 from pagerace.kernel.hugetlb.hvo_v7_1 import optimize_v7_1, restore_v7_1
+from pagerace.kernel.page_ref import page_ref_dec_and_test_frozen_bit
 from pagerace.kernel.page_ref_add_unless import (
+    page_ref_add_unless_frozen_bit,
     page_ref_add_unless_no_refcount_load,
     page_ref_add_unless_plain,
     page_ref_add_unless_v6_10,
@@ -70,6 +79,13 @@ G3 = register(Generation(
     page_ref_add_unless_plain, optimize_v7_1, restore_v7_1,
     fake_heads=False, mask_encoding=True, shares_tail_frame=True,
     hugetlb_frozen_alloc=True))
+G3_FROZEN_BIT = register(Generation(
+    "G3-frozen-bit", "pending series (2026, not merged)", "-",
+    "G3 with page_ref_add_unless_zero(): atomic_add_return, then PAGEREF_FROZEN_BIT",
+    page_ref_add_unless_frozen_bit, optimize_v7_1, restore_v7_1,
+    fake_heads=False, mask_encoding=True, shares_tail_frame=True,
+    hugetlb_frozen_alloc=True, refcount_frozen_bit=True,
+    page_ref_dec_and_test=page_ref_dec_and_test_frozen_bit))
 
 GENERATION_NAMES: tuple[str, ...] = generation_names()
 

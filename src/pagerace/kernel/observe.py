@@ -21,6 +21,7 @@ from pagerace.kernel import buddy
 from pagerace.kernel import struct_page as sp
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.irq import ipi_loc, irqs_off_loc
+from pagerace.kernel.page_ref import ref_count_value
 from pagerace.kernel.tlb import tlb_loc
 from pagerace.kernel.vmemmap import (
     DEDUP_WRITES,
@@ -60,6 +61,13 @@ def read_field(k: KernelHandle, state: Mapping[Hashable, Any], pfn: int, name: s
     if pte is None:
         return None
     return state.get(field_loc(pte[0], k.geometry.slot(pfn), name), FIELD_DEFAULTS[name])
+
+
+def ref_count(k: KernelHandle, state: Mapping[Hashable, Any], pfn: int) -> Any:
+    """pfn's _refcount as page_ref_count() reads it (a frozen-bit count is 0, page_ref.py);
+    None through a hole."""
+    value = read_field(k, state, pfn, REFCOUNT)
+    return None if value is None else ref_count_value(k, value)
 
 
 def describe_page(k: KernelHandle, state: Mapping[Hashable, Any], pfn: int) -> dict[str, Any]:

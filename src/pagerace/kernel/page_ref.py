@@ -14,8 +14,8 @@ atomic_fetch_add_unless entry -
 - LLSC (riscv with and without Zacas, loongarch: their own arch_atomic_fetch_add_unless):
   one step, no separate read; a value equal to u branches out before the sc: no store.
 
-Also here, not registered as a generation (the coordinator adds `G3-frozen-bit`): the
-pending series "mm: improve folio refcount scalability" (Gladyshev Ilya / Gorbunov Ivan;
+Also here, registered as the generation `G3-frozen-bit` (generations.py): the pending
+series "mm: improve folio refcount scalability" (Gladyshev Ilya / Gorbunov Ivan;
 v1 2026-02-26, v2 "[PATCH v2 2/2] mm: implement page refcount locking via dedicated bit"
 2026-04-20, v5 2026-06-26; not merged). Its page_ref_add_unless_zero() is
 
@@ -35,7 +35,14 @@ and above the limit, try_cmpxchg it back to PAGEREF_FROZEN_BIT (never reached wi
 small counts of a scenario). The atomic_add_return() always writes, so this get faults on
 a read-only page on every architecture, frozen or not.
 
-Leaves out: the page_ref tracepoints; CONFIG_DEBUG_VM checks; the rcu_read_lock /
+With the series (`Generation.refcount_frozen_bit`) page_ref_count() / folio_ref_count()
+read a frozen count as 0 (v2 1/2 "mm: drop page refcount zero state semantics": "Getter
+functions folio_ref_count/page_ref_count must still return 0 for frozen pages").
+
+Leaves out: the page_ref tracepoints; CONFIG_DEBUG_VM checks; the series' conversion of
+set_page_count(0) / page_ref_freeze() to the frozen bit (v2 1/2: the stored copies do not
+show page_ref_freeze()'s new form; a frozen hugetlb folio of this model comes from
+__alloc_frozen_pages() after a frozen free, so it carries the bit already); the rcu_read_lock /
 page_count_writable() wrapper the v1 diff kept (a v6.15 base; G3, "mm: Drop fake head
 checks", has none).
 """
@@ -59,16 +66,26 @@ PAGEREF_FROZEN_LIMIT = (1 << 30) | PAGEREF_FROZEN_BIT
 
 
 def page_ref_count(k: Kernel, page: int, func: str = "page_ref_count") -> Gen:
-    """atomic_read(&page->_refcount)."""
-    return (yield from read_desc(k, page, REFCOUNT, func,
-                                 f"{func}: atomic_read(&page->_refcount) [pfn {page}]"))
+    """atomic_read(&page->_refcount) (a frozen count reads 0 with the frozen bit)."""
+    return ref_count_value(k, (yield from read_desc(k, page, REFCOUNT, func,
+                                            f"{func}: atomic_read(&page->_refcount) "
+                                            f"[pfn {page}]")))
 
 
 def atomic_read_acquire(k: Kernel, page: int, func: str) -> Gen:
     """atomic_read_acquire(&page->_refcount) (ordering is implicit: SC model)."""
-    return (yield from read_desc(k, page, REFCOUNT, func,
-                                 f"{func}: atomic_read_acquire(&page->_refcount) "
-                                 f"[pfn {page}]"))
+    return ref_count_value(k, (yield from read_desc(k, page, REFCOUNT, func,
+                                            f"{func}: atomic_read_acquire(&page->_refcount) "
+                                            f"[pfn {page}]")))
+
+
+def ref_count_value(k: Kernel, val: int) -> int:
+    """The frozen-bit series' getters: "folio_ref_count/page_ref_count must still return
+    0 for frozen pages" ([PATCH v2 1/2] "mm: drop page refcount zero state semantics",
+    Gorbunov Ivan, 2026-05-04 reply)."""
+    if k.gen.refcount_frozen_bit and val & PAGEREF_FROZEN_BIT:
+        return 0
+    return val
 
 
 def page_ref_freeze(k: Kernel, page: int, count: int) -> Gen:
@@ -94,6 +111,16 @@ def page_ref_inc(k: Kernel, page: int, func: str = "page_ref_inc") -> Gen:
 
 
 def page_ref_dec_and_test(k: Kernel, page: int, func: str = "page_ref_dec_and_test") -> Gen:
+    """page_ref_dec_and_test(): the generation's own (`Generation.page_ref_dec_and_test`),
+    else atomic_dec_and_test()."""
+    own = k.gen.page_ref_dec_and_test
+    if own is not None:
+        return (yield from own(k, page, func))
+    return (yield from page_ref_dec_and_test_plain(k, page, func))
+
+
+def page_ref_dec_and_test_plain(k: Kernel, page: int,
+                                func: str = "page_ref_dec_and_test") -> Gen:
     """atomic_dec_and_test(&page->_refcount): True when the count reaches 0."""
     _, new = yield from atomic_rmw_desc(k, page, REFCOUNT, lambda c: c - 1,
                                         "atomic_dec_and_test", func,
@@ -133,7 +160,7 @@ def atomic_add_unless(k: Kernel, page: int, a: int, u: int,
             return True
 
 
-# -- the pending frozen-bit series (G3-frozen-bit, not registered here) ---------------------
+# -- the pending frozen-bit series (the generation G3-frozen-bit) ----------------------------
 
 def page_ref_add_unless_zero_frozen_bit(k: Kernel, page: int, nr: int) -> Gen:
     """page_ref_add_unless_zero() of "mm: improve folio refcount scalability": an
@@ -158,7 +185,7 @@ def page_ref_dec_and_test_frozen_bit(k: Kernel, page: int,
     """The series' page_ref_dec_and_test(): atomic_dec_and_test(), then freeze a zero count
     with atomic_cmpxchg_relaxed(0 -> PAGEREF_FROZEN_BIT); True only for the CPU whose
     cmpxchg froze it."""
-    if not (yield from page_ref_dec_and_test(k, page, func)):
+    if not (yield from page_ref_dec_and_test_plain(k, page, func)):
         return False
     found = yield from cmpxchg_desc(
         k, page, REFCOUNT, 0, PAGEREF_FROZEN_BIT, func,

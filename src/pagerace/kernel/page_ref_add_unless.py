@@ -18,6 +18,11 @@ generation entries in generations.py name which one they use:
               ret = atomic_add_unless(&page->_refcount, nr, u);
       rcu_read_unlock();
 
+- the pending "mm: improve folio refcount scalability" series (G3-frozen-bit; postings
+  cited in page_ref.py): get_page_unless_zero() / folio_try_get() become
+  page_ref_add_unless_zero(), an unconditional atomic_add_return() whose result's
+  PAGEREF_FROZEN_BIT decides; an add "unless u" with u != 0 stays atomic_add_unless().
+
 Leaves out: the page_ref tracepoints (page_ref_mod_unless).
 """
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 from pagerace.kernel import rcu
 from pagerace.kernel import struct_page as sp
 from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.page_ref import page_ref_add_unless_zero_frozen_bit
 from pagerace.kernel.step import Gen
 
 
@@ -64,6 +70,14 @@ def page_ref_add_unless_v6_15(k: KernelHandle, page: int, nr: int, u: int) -> Ge
         ret = yield from sp.atomic_add_unless(k, page, nr, u)
     yield from rcu.rcu_read_unlock(k)
     return ret
+
+
+def page_ref_add_unless_frozen_bit(k: KernelHandle, page: int, nr: int, u: int) -> Gen:
+    """The frozen-bit series: page_ref_add_unless_zero() for u == 0 (every speculative get
+    of the model), atomic_add_unless() otherwise."""
+    if u == 0:
+        return (yield from page_ref_add_unless_zero_frozen_bit(k, page, nr))
+    return (yield from sp.atomic_add_unless(k, page, nr, u))
 
 
 def page_ref_add_unless(k: KernelHandle, page: int, nr: int, u: int) -> Gen:

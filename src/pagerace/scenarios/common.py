@@ -20,13 +20,12 @@ from pagerace.kernel.generations import GENERATION_NAMES
 from pagerace.kernel.geometry import Geometry
 from pagerace.kernel.hugetlb.hugetlb import pool_loc
 from pagerace.kernel.kernel import Kernel
-from pagerace.kernel.observe import pte_of, read_field
+from pagerace.kernel.observe import pte_of, ref_count
 from pagerace.kernel.step import Gen
 from pagerace.kernel.tlb import tlb_eviction_program
-from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Param
 
-SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3")
+SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3", "G3-frozen-bit")
 WALKERS = ("pfn", "pagecache", "compaction")
 
 HVO_PARAMS = (
@@ -155,14 +154,14 @@ def references_balanced(k: Kernel, folio: int, page: int) -> Property:
     def check(state: Mapping[Hashable, Any]) -> bool:
         try:
             if state.get(pool_loc(folio)) == "active":
-                if read_field(k, state, folio, REFCOUNT) != 1:
+                if ref_count(k, state, folio) != 1:
                     return False
                 mine = pte_of(k, state, g.vpage(page))
                 heads = pte_of(k, state, g.vpage(folio))
                 fake_head = g.slot(page) == 0 and mine is not None and heads is not None \
                     and mine[0] == heads[0]
-                return fake_head or read_field(k, state, page, REFCOUNT) == 0
-            return bool(read_field(k, state, page, REFCOUNT) == 0)
+                return fake_head or ref_count(k, state, page) == 0
+            return bool(ref_count(k, state, page) == 0)
         except Exception:
             return False
 

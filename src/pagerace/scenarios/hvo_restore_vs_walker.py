@@ -35,7 +35,7 @@ from typing import Any
 from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.kernel import buddy
 from pagerace.kernel.kernel import Kernel, KernelConfig
-from pagerace.kernel.observe import read_field
+from pagerace.kernel.observe import ref_count
 from pagerace.kernel.step import Gen
 from pagerace.kernel.tracepoint import Tracepoint
 from pagerace.kernel.vmemmap import REFCOUNT
@@ -58,8 +58,8 @@ def everything_freed(k: Kernel, folio: int, page: int) -> Property:
 
     def check(state: Mapping[Hashable, Any]) -> bool:
         try:
-            return bool(read_field(k, state, folio, REFCOUNT) == 0
-                        and read_field(k, state, page, REFCOUNT) == 0
+            return bool(ref_count(k, state, folio) == 0
+                        and ref_count(k, state, page) == 0
                         and buddy.is_free(state.get(buddy.FREE_LOC, ()), folio, folio + nr))
         except Exception:
             return False

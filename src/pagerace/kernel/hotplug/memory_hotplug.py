@@ -39,6 +39,7 @@ from pagerace.kernel import struct_page as sp
 from pagerace.kernel.buddy import FREE_LOC
 from pagerace.kernel.descriptor import read_desc
 from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.page_ref import ref_count_value
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FLAGS, PAGE_TYPE, REFCOUNT, ghost_loc
 
@@ -121,8 +122,8 @@ def PageOfflineSkippable(k: KernelHandle, pfn: int, func: str) -> Gen:  # noqa: 
 def page_count(k: KernelHandle, pfn: int, func: str) -> Gen:
     """page_count(page) = folio_ref_count(page_folio(page)): two loads."""
     folio = yield from sp.compound_head(k, pfn)
-    return (yield from read_desc(k, folio, REFCOUNT, func,
-                                 f"{func}: page_count [pfn {folio}]"))
+    return ref_count_value(k, (yield from read_desc(k, folio, REFCOUNT, func,
+                                                    f"{func}: page_count [pfn {folio}]")))
 
 
 def pfn_to_online_page(k: KernelHandle, pfn: int) -> Gen:

@@ -41,6 +41,7 @@ from pagerace.kernel import struct_page as sp
 from pagerace.kernel.descriptor import read_desc, write_desc
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.hugetlb import hvo
+from pagerace.kernel.page_ref import ref_count_value
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT
 
@@ -75,8 +76,8 @@ def alloc_hugetlb_folio(k: KernelHandle, order: int, containing: int | None = No
 def enqueue_hugetlb_folio(k: KernelHandle, folio: int) -> Gen:
     """enqueue_hugetlb_folio(): VM_BUG_ON_FOLIO(folio_ref_count(folio), folio)."""
     func = "enqueue_hugetlb_folio"
-    count = yield from read_desc(k, folio, REFCOUNT, func,
-                                 f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) [pfn {folio}]")
+    count = ref_count_value(k, (yield from read_desc(
+        k, folio, REFCOUNT, func, f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) [pfn {folio}]")))
     if count:
         raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): folio "
                         f"{folio} has refcount {count}")
@@ -104,9 +105,9 @@ def update_and_free_hugetlb_folio(k: KernelHandle, folio: int, order: int) -> Ge
                           f"{func}: __folio_clear_hugetlb [pfn {folio}]")
     if k.gen.hugetlb_frozen_alloc:
         # v7.1: VM_BUG_ON_FOLIO(folio_ref_count(folio), folio); hugetlb_free_folio()
-        count = yield from read_desc(k, folio, REFCOUNT, func,
-                                     f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
-                                     f"[pfn {folio}]")
+        count = ref_count_value(k, (yield from read_desc(
+            k, folio, REFCOUNT, func, f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
+                                      f"[pfn {folio}]")))
         if count:
             raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): "
                             f"folio {folio} has refcount {count}")
