@@ -12,12 +12,16 @@ the schedule is input, every observation in the trace is the model's.
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import pytest
+from test_browser import ARGS, CHROMIUM, Page
 from test_report_html import Node, Tree
 from test_report_toy import SCENARIO
 
 from pagerace.check import CheckOptions, CheckResult, run_check
+from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_check_html
 from pagerace.report.state_tables import state_tables
 from pagerace.report.text import make_console, render_trace_text
@@ -211,3 +215,38 @@ def test_big_maps_list_only_the_cached_pages() -> None:
 def test_state_tables_leave_the_tlb_to_the_map() -> None:
     titles = [t.title for t in state_tables(_obs([STALE5]))]
     assert "tlb" not in titles
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                    reason="needs the distribution's Chromium at /usr/bin/chromium")
+def test_browser_steps_to_the_stale_entry(hvo: CheckResult, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    path = tmp_path / "hvo.html"
+    write_atomic(path, render_check_html(hvo))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        r = Page(browser, path)
+        page = r.open()
+        stale = '#vmemmap-map td.tlb-entry.stale[data-cpu="1"][data-vpage="5"]'
+        assert page.locator(stale).count() == 0
+        page.click(f'tr[data-step="{STALE_STEP}"]')
+        assert r.text("#step-index") == str(STALE_STEP)
+        cell = page.locator(stale)
+        assert cell.is_visible() and "interrupts off" in str(cell.get_attribute("title"))
+        plain = '#vmemmap-map td.tlb-entry.none[data-cpu="0"][data-vpage="5"]'
+
+        def style(selector: str, prop: str) -> str:
+            return str(page.eval_on_selector(
+                selector, f"e => getComputedStyle(e).getPropertyValue('{prop}')"))
+
+        assert style(stale, "background-color") != style(plain, "background-color")
+        assert page.locator('#vmemmap-map g.tlb-stale[data-vpage="5"]').count() == 1
+        page.keyboard.press("ArrowRight")  # the walker enables interrupts: the IPI
+        assert page.locator(stale).count() == 0
+        handled = f'tr[data-step="{HANDLE_STEP}"] td.active'
+        assert style(handled, "background-color") != style(
+            f'tr[data-step="{STALE_STEP}"] td.active', "background-color")
+        assert page.locator("#lanes-legend").is_visible()
+        r.close()
+        browser.close()
