@@ -6,8 +6,9 @@ deduplicated alias, whether it is still the boot mapping), the frames those PTEs
 (who maps them, freed or not), the descriptors of the watched pfns as they read through the
 current mapping (refcount, flags, compound head, page type, fake head), the buddy free
 ranges, RCU nesting per CPU, the hugetlb bookkeeping and, with per-CPU TLBs, each CPU's
-cached translations, interrupt state and pending flush IPIs (observe_tlb). Addresses
-and masks wider than 53 bits are hex strings, so JavaScript reads them exactly.
+cached translations (stale or not, the frame freed or not), interrupt state and
+pending flush IPIs (observe_tlb). Addresses and masks wider than 53 bits are hex
+strings, so JavaScript reads them exactly.
 
 Pure: reads the state directly, never through a StepView, so observing creates no steps.
 """
@@ -151,14 +152,16 @@ def observe(k: KernelHandle, state: Mapping[Hashable, Any],
 
 
 def observe_tlb(k: KernelHandle, state: Mapping[Hashable, Any]) -> dict[str, Any]:
-    """Each CPU's cached translations (with `stale` against the PTE now), its interrupt
-    state and its pending flush IPIs - for traces and the HTML map."""
+    """Each CPU's cached translations (with `stale` against the PTE now and `freed` if
+    the cached frame has been freed), its interrupt state and its pending flush IPIs -
+    for traces and the HTML map."""
     out: dict[str, Any] = {}
     for cpu in range(k.config.ncpus):
         rows = []
         for vpage, frame, perm in tuple(state.get(tlb_loc(cpu), ())):
             rows.append({"vpage": vpage, "frame": frame, "perm": perm,
-                         "stale": pte_of(k, state, vpage) != (frame, perm)})
+                         "stale": pte_of(k, state, vpage) != (frame, perm),
+                         "freed": bool(state.get(ghost_loc("frame_free", frame), False))})
         out[str(cpu)] = {"entries": rows,
                          "irqs_off": bool(state.get(irqs_off_loc(cpu), False)),
                          "ipi_pending": [list(r) if r else "all"

@@ -5,7 +5,9 @@ is the initial state), each with its CPU, kernel function, effects and a caption
 for each row the index of the vmemmap map picture and of the state tables to show.
 Pictures and tables are rendered once per distinct content (most steps do not change the
 map), so a long trace stays small; the viewer's script swaps them in as the reader steps.
-The row of the last step carries the violation.
+The row of the last step carries the violation; a row whose step flushes a TLB, sends or
+handles a flush IPI, waits for one or evicts a TLB carries those kinds (steps.step_kinds),
+and with per-CPU TLBs the map comes with each CPU's cached entries (tlb_view.py).
 
 Leaves out: the page around it (html.py) and any behaviour (report.js).
 """
@@ -20,7 +22,16 @@ from typing import Any
 from markupsafe import Markup
 
 from pagerace.report.state_tables import state_tables
-from pagerace.report.steps import Effect, accessed, step_effects, step_function, step_op
+from pagerace.report.steps import (
+    STEP_KINDS,
+    Effect,
+    accessed,
+    step_effects,
+    step_function,
+    step_kinds,
+    step_op,
+)
+from pagerace.report.tlb_view import stale_vpages, tlb_table
 from pagerace.report.vmemmap_map import map_layout, parse_entries
 
 ARROW = "\u2192"
@@ -40,6 +51,11 @@ class RowView:
     caption: str
     outcome: int = 0
     violation: dict[str, Any] | None = None
+    kinds: list[str] = field(default_factory=list)  # steps.STEP_KINDS keys
+
+    @property
+    def kind_labels(self) -> list[tuple[str, str]]:
+        return [(k, STEP_KINDS[k]) for k in self.kinds]
 
 
 @dataclass
@@ -51,6 +67,7 @@ class TraceView:
     tables: list[Markup] = field(default_factory=list)
     violation: dict[str, Any] | None = None
     schedule: str = ""
+    has_tlb: bool = False  # some observation has per-CPU TLBs
 
     @property
     def steps(self) -> int:
@@ -58,6 +75,12 @@ class TraceView:
 
     def id(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    @property
+    def kinds(self) -> list[tuple[str, str]]:
+        """The step kinds some row has, with their legend text."""
+        used = {k for r in self.rows for k in r.kinds}
+        return [(k, text) for k, text in STEP_KINDS.items() if k in used]
 
 
 def slug(text: str) -> str:
@@ -89,7 +112,7 @@ def _changed_vpages(prev: Any, cur: Any) -> set[int]:
 
 def trace_view(trace: dict[str, Any], render_map: Render, render_tables: Render,
                prefix: str = "") -> TraceView:
-    """The viewer model of `trace`; `render_map(layout=...)` and
+    """The viewer model of `trace`; `render_map(layout=..., observation=..., tlb=...)` and
     `render_tables(tables=..., observation=...)` render one picture / table set."""
     threads = [str(t) for t in trace.get("threads") or []]
     violation = trace.get("violation")
@@ -99,9 +122,12 @@ def trace_view(trace: dict[str, Any], render_map: Render, render_tables: Render,
 
     def state(obs: Any, prev: Any, step: dict[str, Any] | None) -> tuple[int, int]:
         vpages, frames = accessed(step) if step is not None else (set(), set())
-        layout = (map_layout(obs, vpages, _changed_vpages(prev, obs), frames)
+        tlb = tlb_table(obs)
+        view.has_tlb = view.has_tlb or tlb is not None
+        layout = (map_layout(obs, vpages, _changed_vpages(prev, obs), frames,
+                             stale_vpages(tlb))
                   if isinstance(obs, dict) else None)
-        return (maps.add(render_map(layout=layout, observation=obs)),
+        return (maps.add(render_map(layout=layout, observation=obs, tlb=tlb)),
                 tables.add(render_tables(tables=state_tables(obs, prev), observation=obs)))
 
     first = trace.get("initial_observation")
@@ -122,7 +148,7 @@ def trace_view(trace: dict[str, Any], render_map: Render, render_tables: Render,
             step_op(step), step_effects(step, prev, ARROW), m, t,
             f"after step {i + 1} of {len(steps)}: {name}: {function}",
             outcome=int(step.get("outcome") or 0),
-            violation=violation if last else None))
+            violation=violation if last else None, kinds=step_kinds(step)))
         prev = obs if obs is not None else prev
     view.maps, view.tables = maps.items, tables.items
     return view

@@ -1,7 +1,8 @@
 """The rest of an observation as small tables, with the cells a step changed marked.
 
 Every member of an observation except "vmemmap" (drawn as a picture, see
-vmemmap_map.py) becomes a table, chosen by shape:
+vmemmap_map.py) and "tlb" (drawn beside it, see tlb_view.py) becomes a table, chosen by
+shape:
 
 - an object of objects ("frames": {"7": {"shared": true}}) -> one row per key;
 - a list of objects ("pages": [{"pfn": 5, "refcount": 1, "flags": [...]}]) -> one row
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ROW_KEYS = ("pfn", "id", "frame", "vpage")
+DRAWN = ("vmemmap", "tlb")  # members the map shows
 
 
 @dataclass(frozen=True)
@@ -116,14 +118,15 @@ def _pairs_table(title: str, pairs: dict[str, Any], prev: Any) -> Table:
 
 
 def state_tables(observation: Any, prev: Any = None) -> list[Table]:
-    """The tables for every member but "vmemmap"; `prev` is the previous observation."""
+    """The tables for every member but those in DRAWN; `prev` is the previous
+    observation."""
     if not isinstance(observation, dict):
         return []
     prev = prev if isinstance(prev, dict) else None
     tables: list[Table] = []
     scalars: dict[str, Any] = {}
     for name, value in observation.items():
-        if name == "vmemmap":
+        if name in DRAWN:
             continue
         before = prev.get(name) if prev is not None else None
         if isinstance(value, dict | list) and not value:

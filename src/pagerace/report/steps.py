@@ -10,7 +10,14 @@ trace_json.py). For each step:
   pfn, vmemmap page, frame, permission, value read / written, for a compare-and-swap the
   compare outcome and whether a write cycle happened; RCU notes are marked as such), the
   vmemmap remaps the step made (from the observations), the raw locations read and
-  written when the step attached no note, and the value the step returned.
+  written when the step attached no note, and the value the step returned;
+- TLB events: a flush, the sending of flush IPIs, a CPU's handling of a pending IPI and
+  an eviction are effects of their own kinds ("flush", "ipi", "evict"), and the TLB
+  entries the step made stale (or left pointing at a freed frame) one "tlb" effect each
+  (tlb_view.py);
+- `step_kinds`: the classes of a step for the swim lanes: "tlb-flush", "ipi-send",
+  "ipi-handle", "ipi-wait" (the sender's csd_lock_wait, known by its label: an Await
+  carries no note), "tlb-evict".
 
 Leaves out: colour and layout (the renderers decide), and notes' fields it does not know
 (their text is still shown).
@@ -23,16 +30,26 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pagerace.report.tlb_view import tlb_changes
 from pagerace.report.vmemmap_map import vmemmap_changes
 
 RAW_LIMIT = 4
 _RCU_TEXT = re.compile(r"\b(rcu|grace period|synchronize_rcu|call_rcu)", re.IGNORECASE)
+_CSD_WAIT = re.compile(r"\bcsd_lock_wait\b")
+TLB_EFFECTS = {"tlb-flush": "flush", "ipi": "ipi", "tlb-evict": "evict"}
+STEP_KINDS = {  # class -> legend text
+    "tlb-flush": "TLB flush",
+    "ipi-send": "flush IPI sent",
+    "ipi-handle": "flush IPI handled",
+    "ipi-wait": "waits for the IPI (csd_lock_wait)",
+    "tlb-evict": "TLB eviction",
+}
 
 
 @dataclass(frozen=True)
 class Effect:
     """One line of a step's description. `kind` selects the style: memory, fault, rcu,
-    note, vmemmap, read, write, result."""
+    flush, ipi, evict, tlb, note, vmemmap, read, write, result."""
 
     kind: str
     text: str
@@ -79,6 +96,25 @@ def is_rcu_note(note: dict[str, Any]) -> bool:
     if any(str(k).startswith(("rcu", "gp", "grace")) for k in note):
         return True
     return bool(_RCU_TEXT.search(f"{note.get('func', '')} {note.get('text', '')}"))
+
+
+def step_kinds(step: dict[str, Any]) -> list[str]:
+    """The TLB classes of a step (keys of STEP_KINDS), in that order; [] for most."""
+    kinds: set[str] = set()
+    notes = [n for n in step.get("notes") or [] if isinstance(n, dict)]
+    for n in notes:
+        access = n.get("access")
+        if access == "tlb-flush":
+            kinds.add("tlb-flush")
+            if n.get("mode") == "ipi":
+                kinds.add("ipi-send")
+        elif access == "ipi":
+            kinds.add("ipi-handle")
+        elif access == "tlb-evict":
+            kinds.add("tlb-evict")
+    if not notes and _CSD_WAIT.search(str(step.get("label", ""))):
+        kinds.add("ipi-wait")
+    return [k for k in STEP_KINDS if k in kinds]
 
 
 def is_memory_note(note: dict[str, Any]) -> bool:
@@ -158,6 +194,8 @@ def _note_effect(note: dict[str, Any], arrow: str) -> Effect:
             text = text.split(": ", 1)[1]
         return Effect("fault" if is_fault_note(note) else "memory", main,
                       text if text != main else "")
+    if note.get("access") in TLB_EFFECTS:
+        return Effect(TLB_EFFECTS[str(note["access"])], text or str(note["access"]))
     if is_rcu_note(note):
         return Effect("rcu", text or "rcu event")
     return Effect("note", text or json.dumps(note, sort_keys=True))
@@ -175,6 +213,7 @@ def step_effects(step: dict[str, Any], prev_observation: Any = None,
         for line in vmemmap_changes(prev_observation.get("vmemmap"), cur.get("vmemmap"),
                                     arrow):
             out.append(Effect("vmemmap", line))
+        out += [Effect("tlb", line) for line in tlb_changes(prev_observation, cur)]
     reads = step.get("reads") or []
     writes = step.get("writes") or []
     if not notes:

@@ -4,7 +4,10 @@ Each row shows, in the column of the CPU that took the step, the kernel function
 call chain below the CPU's own function), the op when it adds something, and the step's
 effects from steps.py: the memory access (pfn, vmemmap page, frame, permission, value,
 compare-and-swap outcome and write cycle), RCU read-side sections and grace-period
-events, vmemmap remaps, and the returned value. The header gives the scenario, its
+events, vmemmap remaps, TLB flushes / IPIs / evictions and the TLB entries a step left
+stale, and the returned value. Under the lanes, when the last observation has TLB
+entries, a short table: each vmemmap page's PTE beside each CPU's cached entry, the
+stale ones marked and explained (tlb_view.py). The header gives the scenario, its
 parameters, the verdict and, for a configuration no mainline release contains, why;
 the footer the violation, the schedule and the replay command. Input is a
 `CheckResult` (check/result.py); a bare engine trace goes through
@@ -14,7 +17,7 @@ Colour comes from rich and only reaches a terminal: `make_console(color=False)` 
 `--no-color` option) or output to a file or pipe gives plain text with no escape codes.
 
 Leaves out: the observation tables and the map picture (the HTML report draws them; the
-text shows vmemmap remaps as lines instead).
+text shows vmemmap remaps as lines instead, and the TLB table only for the last step).
 """
 
 from __future__ import annotations
@@ -31,13 +34,16 @@ from rich.text import Text
 
 from pagerace.check.result import CheckResult
 from pagerace.report.steps import Effect, step_effects, step_function, step_op
+from pagerace.report.tlb_view import TlbTable, tlb_table
 
 PLAIN_WIDTH = 120
 STYLES = {
     "memory": "cyan", "fault": "bold red", "rcu": "magenta", "note": "",
     "vmemmap": "yellow", "read": "dim", "write": "cyan", "result": "green",
+    "flush": "blue", "ipi": "blue", "evict": "blue", "tlb": "red",
 }
-PREFIX = {"fault": "! ", "rcu": "[RCU] ", "vmemmap": "remap: "}
+PREFIX = {"fault": "! ", "rcu": "[RCU] ", "vmemmap": "remap: ", "flush": "[flush] ",
+          "ipi": "[IPI] ", "evict": "[evict] ", "tlb": "[TLB] "}
 
 
 def make_console(color: bool | None = None, file: IO[str] | None = None,
@@ -59,7 +65,7 @@ def _effect(e: Effect) -> RenderableType:
                  Padding(Text(e.detail, style="dim italic"), (0, 0, 0, 4)))
 
 
-COMPACT_KINDS = ("memory", "fault", "rcu", "vmemmap", "note")
+COMPACT_KINDS = ("memory", "fault", "rcu", "vmemmap", "note", "flush", "ipi", "evict", "tlb")
 
 
 def step_cell(step: dict[str, Any], prev_observation: Any,
@@ -129,6 +135,35 @@ def _lanes(trace: dict[str, Any], compact: bool = False) -> Table:
     return table
 
 
+def _last_observation(trace: dict[str, Any]) -> Any:
+    for step in reversed(trace.get("steps") or []):
+        if isinstance(step, dict) and isinstance(step.get("observation"), dict):
+            return step["observation"]
+    return trace.get("initial_observation")
+
+
+def tlb_text(table: TlbTable, after: int) -> RenderableType:
+    """The page table beside each CPU's TLB after step `after`, the stale entries
+    marked "!" and explained under the table."""
+    out = Table(title=f"page table and TLBs after step {after}", title_justify="left",
+                box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    out.add_column("vmemmap", no_wrap=True)
+    out.add_column("PTE", no_wrap=True)
+    for c in table.cpus:
+        out.add_column(c.label + (f" ({c.state})" if c.state else ""), overflow="fold")
+    for r in table.rows:
+        cells: list[RenderableType] = [f"v{r.vpage}", r.pte]
+        for e in r.cells:
+            if e is None:
+                cells.append(Text("-", style="dim"))
+            else:
+                cells.append(Text(("! " if e.stale else "") + e.text,
+                                  style="bold red" if e.stale or e.freed else ""))
+        out.add_row(*cells)
+    notes = [Text(f"! {e.title}", style="red") for e in table.stale()]
+    return Group(out, *notes) if notes else out
+
+
 def _summary(result: CheckResult) -> Text:
     """For a check without a trace: how much was explored, and the sometimes-properties."""
     t = Text(style="dim")
@@ -180,6 +215,9 @@ def render_trace_text(result: CheckResult, console: Console | None = None,
     trace = result.trace
     if trace is not None and (trace.get("steps") or trace.get("violation")):
         console.print(_lanes(trace, compact))
+        table = tlb_table(_last_observation(trace))
+        if table is not None and table.entries():
+            console.print(tlb_text(table, len(trace.get("steps") or [])))
     else:
         summary = _summary(result)
         if summary.plain:

@@ -8,7 +8,8 @@ the vmemmap page is not mapped; "first_pfn" and "alias" are used when present), 
 with one link per mapping: read-only and read-write links get different classes, holes
 get no link, frames that several pages map (or marked "shared") are flagged, frames
 marked "free" (freed while still mapped) too, frames listed but unmapped are drawn
-faded, and the pages / frames the current step accessed or remapped are highlighted.
+faded, the pages / frames the current step accessed or remapped are highlighted, and
+pages some CPU caches a stale translation of (tlb_view.py) are flagged `tlb-stale`.
 Maps larger than `MAX_BOXES` pages are drawn as runs (consecutive pages mapped to one
 frame, or to consecutive frames, with the same permission: the shape HVO gives a folio).
 `vmemmap_changes` describes in words which mappings a step changed.
@@ -190,13 +191,15 @@ def _row_x(i: int, n: int, width: float) -> float:
 
 def map_layout(observation: dict[str, Any], accessed: set[int] | None = None,
                changed: set[int] | None = None,
-               accessed_frames: set[int] | None = None) -> MapLayout | None:
-    """The picture of `observation["vmemmap"]`, or None when there is none."""
+               accessed_frames: set[int] | None = None,
+               stale: dict[int, list[str]] | None = None) -> MapLayout | None:
+    """The picture of `observation["vmemmap"]`, or None when there is none. `stale`:
+    vmemmap page -> why each stale TLB entry of it is stale (tlb_view.stale_vpages)."""
     entries = parse_entries(observation.get("vmemmap"))
     if not entries:
         return None
     accessed, changed = accessed or set(), changed or set()
-    accessed_frames = accessed_frames or set()
+    accessed_frames, stale = accessed_frames or set(), stale or {}
     grouped = len(entries) > MAX_BOXES
     groups = runs(entries) if grouped else [Run(v, v, f, f, p) for v, f, p in entries]
     info = frames_of(observation)
@@ -245,6 +248,10 @@ def map_layout(observation: dict[str, Any], accessed: set[int] | None = None,
                 and isinstance(per_page, int):
             pfns = f" (pfns {first['first_pfn']}-{last['first_pfn'] + per_page - 1})"
         title = f"vmemmap page {g.vlabel()[1:]}{pfns} -> {g.describe()}"
+        why = [t for v in g.vpages() for t in stale.get(v, [])]
+        if why:
+            cls.append("tlb-stale")
+            title += "; stale TLB: " + "; ".join(why)
         box = Box(_row_x(i, len(groups), width), ROW_V, g.vlabel(),
                   "hole" if g.f0 is None else perm, " ".join(cls), title)
         out.vboxes.append(box)
