@@ -7,7 +7,8 @@ re-executed from the start for every execution (generators cannot be copied).
 
 `apply_op` gives each op its meaning; `footprint` computes the locations a pending op
 would read and write by dry-running it on an overlay (see ops.py); `outcomes` lists the
-outcomes of a nondeterministic op whose effects actually differ.
+outcomes of a nondeterministic op whose effects actually differ (compared by their
+type-tagged encoding, so storing `True` and storing `1` are different effects).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pagerace.engine import violation as vk
+from pagerace.engine.fingerprint import encode
 from pagerace.engine.instrument import EndContext, StepContext
 from pagerace.engine.ops import (
     Atomic,
@@ -214,7 +216,7 @@ class Execution:
                 res: Any = repr(apply_op(op, view, o))
             except Violation as v:
                 res = ("violation", v.kind, v.message)
-            sig = (res, frozenset(view.overlay.items()))
+            sig = (res, encode(view.overlay))  # type-tagged: True and 1 differ
             seen.setdefault(sig, o)
         return sorted(seen.values())
 
