@@ -37,9 +37,9 @@ ProgressFn = Callable[[Progress], None]
 class Throttle:
     """Decides when the callback is due."""
 
-    def __init__(self, fn: ProgressFn | None, interval: float = INTERVAL) -> None:
+    def __init__(self, fn: ProgressFn | None, interval: float | None = None) -> None:
         self.fn = fn
-        self.interval = interval
+        self.interval = INTERVAL if interval is None else interval
         self.last = time.perf_counter()
 
     def due(self) -> bool:
