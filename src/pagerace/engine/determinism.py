@@ -2,20 +2,24 @@
 same events.
 
 The search is stateless: every execution re-runs the program from the start and relies
-on a replayed prefix doing exactly what it did before. A thread body that is not a
-deterministic function of the results it receives (it reads a global counter, a clock,
-`random`, or state kept outside the engine's state) silently breaks that. The wrapper
-compares each execution with the previous one: as long as both made the same choices,
-each step must have the same thread, outcome, label, footprint and result, and the
-execution must end (or go on) where the previous one did. A difference is a
-`NondeterminismError` naming the step, the thread and what differed.
+on a thread doing exactly what it did before when it receives the same results. A body
+that is not a deterministic function of the results it receives (it reads a global
+counter, a clock, `random`, or state kept outside the engine's state) silently breaks
+that. Two checks, each a `NondeterminismError` naming the schedule, the thread and what
+differed:
 
-Consecutive executions of a tree search share the prefix up to the backtrack point, so
-every replayed step is checked; a sampler is checked wherever two consecutive draws
-share a prefix. The check costs one comparison per step.
+- per thread: a thread that has received the same sequence of results must yield the
+  same next op (kind, label, and the location of a single-location op) or finish, in
+  every execution. Result sequences are interned as ids, so this costs a dict look-up
+  per step; the table stops growing at `MAX_HISTORIES` entries (it still checks those).
+- per replay: as long as an execution makes the same choices as the previous one, each
+  step must have the same thread, outcome, label, footprint and result (this catches an
+  `Atomic` function that is not deterministic), and the execution must end, or go on,
+  where the previous one did. Consecutive executions of a tree search share the prefix
+  up to the backtrack point, so every replayed step is compared.
 
-Leaves out: nondeterminism that never shows in events (a body that differs only in
-thread-local values it never passes to an op).
+Leaves out: steps that end in a violation (what a thread does after one is not
+recorded), and nondeterminism in an `Atomic` function on a step no execution replays.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from pagerace.engine.execution import Event, Execution
+from pagerace.engine.execution import Execution
+from pagerace.engine.ops import Op
 from pagerace.engine.program import Program
 from pagerace.engine.schedule import Choice, Schedule
 from pagerace.engine.statekey import tag
 from pagerace.engine.strategy import Strategy
+
+MAX_HISTORIES = 1_000_000
 
 
 class NondeterminismError(ValueError):
@@ -41,8 +48,19 @@ def _result_key(value: Any) -> Hashable:
         return type(value).__name__
 
 
-def _sig(ev: Event) -> tuple[Any, ...]:
-    return (ev.thread, ev.outcome, ev.label, ev.fp, _result_key(ev.result))
+def _op_key(op: Op | None) -> Hashable:
+    if op is None:
+        return None
+    loc = getattr(op, "loc", None)
+    return type(op).__name__, op.label, None if loc is None else repr(loc)
+
+
+def _describe(key: Hashable) -> str:
+    if key is None:
+        return "finished"
+    assert isinstance(key, tuple)
+    where = "" if key[2] is None else f" of {key[2]}"
+    return f"yielded {key[0]} {key[1]!r}{where}"
 
 
 class DeterminismCheck:
@@ -51,6 +69,9 @@ class DeterminismCheck:
         self.name = inner.name
         self.exhaustive = inner.exhaustive
         self.threads = [t.name for t in program.threads]
+        self.histories: dict[tuple[int, Hashable], int] = {}  # (history, result) -> id
+        self.next_op: dict[tuple[int, int], Hashable] = {}  # (thread, history) -> op key
+        self.hist = [0] * len(self.threads)
         self.prev_choices: list[Choice] = []
         self.prev_sigs: list[tuple[Any, ...]] = []
         self.prev_over = False  # the previous execution ended by itself (not by a None)
@@ -58,6 +79,7 @@ class DeterminismCheck:
         self.choices: list[Choice] = []
         self.sigs: list[tuple[Any, ...]] = []
         self.same = True  # the choices so far equal the previous execution's
+        self.rooted = False  # the threads' first ops were checked
 
     def new_execution(self) -> bool:
         if self.choices or self.sigs:
@@ -65,20 +87,45 @@ class DeterminismCheck:
         self.choices, self.sigs = [], []
         self.same = True
         self.asked_none = False
+        self.rooted = False
+        self.hist = [0] * len(self.threads)
         return self.inner.new_execution()
 
     def _fail(self, k: int, what: str) -> None:
         sched = Schedule(tuple(self.choices[:k + 1]))
         raise NondeterminismError(
-            f"nondeterministic program: replaying schedule {sched or '(empty)'} {what}; "
+            f"nondeterministic program: running schedule {sched or '(empty)'}, {what}; "
             "a thread body must be a deterministic function of the results it receives "
             "and keep all shared state in the engine's state")
 
+    def _thread_op(self, ex: Execution, t: int, k: int) -> None:
+        key = _op_key(ex.pending[t])
+        slot = (t, self.hist[t])
+        old = self.next_op.get(slot)
+        if old is None and slot not in self.next_op:
+            if len(self.next_op) < MAX_HISTORIES:
+                self.next_op[slot] = key
+        elif old != key:
+            self._fail(k, f"thread {self.threads[t]} {_describe(key)} where, after the "
+                          f"same results, it {_describe(old)} in an earlier run")
+
     def _check(self, ex: Execution) -> None:
-        for k in range(len(self.sigs), len(ex.events)):
+        if not self.rooted:
+            self.rooted = True
+            if ex.violation is None:
+                for t in range(ex.n):
+                    self._thread_op(ex, t, -1)
+        for k in range(len(self.sigs), len(ex.events)):  # one new event at most
             ev = ex.events[k]
-            sig = _sig(ev)
+            rk = _result_key(ev.result)
+            nxt = tuple(None if op is None else op.label for op in ex.pending)
+            sig = (ev.thread, ev.outcome, ev.label, ev.fp, rk, nxt)
             self.sigs.append(sig)
+            if ex.violation is None:
+                t = ev.thread
+                h = self.histories.setdefault((self.hist[t], rk), len(self.histories) + 1)
+                self.hist[t] = h
+                self._thread_op(ex, t, k)
             if not self.same or k >= len(self.prev_sigs):
                 continue
             if self.choices[k] != self.prev_choices[k]:
@@ -86,11 +133,12 @@ class DeterminismCheck:
                 continue
             old = self.prev_sigs[k]
             if sig != old:
-                fields = ("thread", "outcome", "label", "footprint", "result")
+                fields = ("thread", "outcome", "label", "footprint", "result",
+                          "the threads' next ops")
                 diff = [f for f, a, b in zip(fields, sig, old, strict=True) if a != b]
-                self._fail(k, f"gave a different step {k} on thread "
-                              f"{self.threads[ev.thread]} ({ev.label!r}; "
-                              f"{', '.join(diff)} differ from an earlier run)")
+                self._fail(k, f"step {k} on thread {self.threads[ev.thread]} "
+                              f"({ev.label!r}) differs from an earlier run in "
+                              f"{', '.join(diff)}")
 
     def _same_prefix(self, ex: Execution) -> bool:
         n = len(ex.events)
@@ -99,7 +147,7 @@ class DeterminismCheck:
     def next_choice(self, ex: Execution) -> Choice | None:
         self._check(ex)
         if self.prev_over and self._same_prefix(ex):
-            self._fail(len(ex.events) - 1, "did not end where an earlier run ended")
+            self._fail(len(ex.events) - 1, "the execution goes on where an earlier run ended")
         c = self.inner.next_choice(ex)
         if c is None:
             self.asked_none = True
@@ -108,15 +156,16 @@ class DeterminismCheck:
         self.choices.append(c)
         if self.same and k < len(self.prev_choices) and c == self.prev_choices[k] \
                 and 0 <= c.thread < ex.n and not ex.is_enabled(c.thread):
-            self._fail(k, f"finds thread {self.threads[c.thread]} unable to run at step "
-                          f"{k}, where it ran in an earlier run")
+            self._fail(k, f"thread {self.threads[c.thread]} cannot run at step {k}, "
+                          "where it ran in an earlier run")
         return c
 
     def finish(self, ex: Execution) -> Schedule | None:
         self._check(ex)
         n = len(ex.events)
         if ex.over() and self.same and n < len(self.prev_sigs) and n == len(self.choices):
-            self._fail(n - 1, f"ended after {n} steps where an earlier run went on")
+            self._fail(n - 1, f"the execution ends after {n} steps where an earlier run "
+                              "went on")
         self.prev_over = ex.over() and not self.asked_none
         return self.inner.finish(ex)
 

@@ -70,5 +70,6 @@ def drive(program: Program, strategy: Strategy, limits: Limits, stop_on_violatio
             result.limit_hit = lim
             break
     result.finish(sometimes, hit, budget.elapsed())
-    throttle.emit(_progress(result, strategy, budget, depth, True))
+    if progress is not None:
+        throttle.emit(_progress(result, strategy, budget, depth, True))
     return result

@@ -51,5 +51,6 @@ def state_key(ex: Execution) -> Hashable:
     results = tag(tuple(ex.results))
     if _FLAT.issuperset(types):
         # the common case, at C speed: equal values of equal types encode equally
-        return frozenset(zip(written, vals)), frozenset(zip(written, types)), results
-    return frozenset(zip(written, map(tag, vals))), results
+        return (frozenset(zip(written, vals, strict=True)),
+                frozenset(zip(written, types, strict=True)), results)
+    return frozenset(zip(written, map(tag, vals), strict=True)), results

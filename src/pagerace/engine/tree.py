@@ -154,11 +154,11 @@ class TreeSearch:
         # backtrack it is a choice not yet run (f = 0)
         f = 1.0 if self.pos == len(self.stack) else 0.0
         for node in reversed(self.stack):
-            assert node.outcomes is not None
+            outs = 1 if node.outcomes is None else len(node.outcomes)  # None: not yet run
             pending = sum(1 for t in node.backtrack if t != node.thread and self._open(node, t))
             total = len(node.backtrack)
             completed = total - 1 - pending
-            f = (completed + (node.oi + f) / len(node.outcomes)) / total
+            f = (completed + (node.oi + f) / outs) / total
         return f
 
     # -- plumbing ------------------------------------------------------------------------
