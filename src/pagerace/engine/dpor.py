@@ -43,12 +43,16 @@ class SourceDPOR(TreeSearch):
 
     def __init__(self, program: Program) -> None:
         super().__init__(program)
-        # per run: each location's last write, the reads since, every write; and each
-        # thread's last event
+        # the index of the events on the stack: each location's last write, the reads
+        # since, every write; and each thread's last event
         self.last_write: dict[Hashable, int] = {}
         self.reads_since: dict[Hashable, list[int]] = {}
         self.writes_all: dict[Hashable, list[int]] = {}
         self.last: list[int] = [-1] * self.nthreads
+        # per indexed node: (thread, its previous last event, per written location the
+        # previous last write and reads-since list, the locations only read)
+        self.undo: list[tuple[int, int, list[tuple[Hashable, int | None, list[int] | None]],
+                              list[Hashable]]] = []
 
     # -- the tree hooks -----------------------------------------------------------------
     def first_backtrack(self, node: Node, options: list[int]) -> set[int]:
@@ -64,20 +68,19 @@ class SourceDPOR(TreeSearch):
             if awake:
                 node.sleep[q] = SleepEntry(entry.outs, awake)
 
-    def begin_run(self) -> None:
-        self.last_write, self.reads_since, self.writes_all = {}, {}, {}
-        self.last = [-1] * self.nthreads
-
     def absorb(self, i: int, fresh: bool) -> None:
         if fresh:
             self._analyze(i)
-        self._index(i)
+        if i >= len(self.undo):  # a replayed node's entries are still in the index
+            self._index(i)
 
     def end_run(self, ex: Execution) -> None:
         self._analyze_blocked(ex)
 
     def on_backtrack(self, node: Node) -> None:
         assert node.outcomes is not None and node.event is not None
+        if len(self.undo) == len(self.stack):  # the top node's choice changes or goes
+            self._unindex()
         entry = node.sleep.setdefault(node.thread, SleepEntry(node.all_outcomes, {}))
         entry.asleep[node.outcomes[node.oi]] = node.event.fp
 
@@ -135,18 +138,39 @@ class SourceDPOR(TreeSearch):
             self._reverse(j, i, e)
 
     def _index(self, i: int) -> None:
-        """Record the event of node i in this run's per-location access index."""
+        """Record the event of node i in the per-location access index, and how to undo
+        that (the index is kept across runs for the nodes a replay shares)."""
         e = self.stack[i].event
         assert e is not None
         reads, writes = e.fp
+        undo_writes = []
         for loc in writes:
+            undo_writes.append((loc, self.last_write.get(loc), self.reads_since.get(loc)))
             self.last_write[loc] = i
             self.reads_since[loc] = []
             self.writes_all.setdefault(loc, []).append(i)
-        for loc in reads:
-            if loc not in writes:
-                self.reads_since.setdefault(loc, []).append(i)
+        undo_reads = [loc for loc in reads if loc not in writes]
+        for loc in undo_reads:
+            self.reads_since.setdefault(loc, []).append(i)
+        self.undo.append((e.thread, self.last[e.thread], undo_writes, undo_reads))
         self.last[e.thread] = i
+
+    def _unindex(self) -> None:
+        """Take the last indexed node's event out of the index."""
+        thread, last, undo_writes, undo_reads = self.undo.pop()
+        for loc in undo_reads:
+            self.reads_since[loc].pop()
+        for loc, w, rs in reversed(undo_writes):
+            self.writes_all[loc].pop()
+            if w is None:
+                del self.last_write[loc]
+            else:
+                self.last_write[loc] = w
+            if rs is None:
+                del self.reads_since[loc]
+            else:
+                self.reads_since[loc] = rs
+        self.last[thread] = last
 
     def _analyze_blocked(self, ex: Execution) -> None:
         """A thread still blocked when the run ends races with the writes that disabled
