@@ -93,8 +93,9 @@ class DeterminismCheck:
 
     def _fail(self, k: int, what: str) -> None:
         sched = Schedule(tuple(self.choices[:k + 1]))
+        where = f"running schedule {sched}" if len(sched) else "at the start of a run"
         raise NondeterminismError(
-            f"nondeterministic program: running schedule {sched or '(empty)'}, {what}; "
+            f"nondeterministic program: {where}, {what}; "
             "a thread body must be a deterministic function of the results it receives "
             "and keep all shared state in the engine's state")
 
