@@ -11,7 +11,8 @@ differed:
 - per thread: a thread that has received the same sequence of results must yield the
   same next op (kind, label, and the location of a single-location op) or finish, in
   every execution. Result sequences are interned as ids, so this costs a dict look-up
-  per step; the table stops growing at `MAX_HISTORIES` entries (it still checks those).
+  per step; the tables stop growing at `MAX_HISTORIES` entries (what they hold is still
+  checked).
 - per replay: as long as an execution makes the same choices as the previous one, each
   step must have the same thread, outcome, label, footprint and result (this catches an
   `Atomic` function that is not deterministic), and the execution must end, or go on,
@@ -28,13 +29,15 @@ from collections.abc import Hashable
 from typing import Any
 
 from pagerace.engine.execution import Execution
-from pagerace.engine.ops import Op
+from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
 from pagerace.engine.schedule import Choice, Schedule
 from pagerace.engine.statekey import tag
 from pagerace.engine.strategy import Strategy
 
 MAX_HISTORIES = 1_000_000
+_SCALARS = frozenset((int, str, bool, type(None)))
+_MISSING = object()
 
 
 class NondeterminismError(ValueError):
@@ -48,19 +51,12 @@ def _result_key(value: Any) -> Hashable:
         return type(value).__name__
 
 
-def _op_key(op: Op | None) -> Hashable:
-    if op is None:
-        return None
-    loc = getattr(op, "loc", None)
-    return type(op).__name__, op.label, None if loc is None else repr(loc)
-
-
 def _describe(key: Hashable) -> str:
     if key is None:
         return "finished"
     assert isinstance(key, tuple)
-    where = "" if key[2] is None else f" of {key[2]}"
-    return f"yielded {key[0]} {key[1]!r}{where}"
+    where = "" if key[2] is None else f" of {key[2]!r}"
+    return f"yielded {key[0].__name__} {key[1]!r}{where}"
 
 
 class DeterminismCheck:
@@ -72,11 +68,11 @@ class DeterminismCheck:
         self.histories: dict[tuple[int, Hashable], int] = {}  # (history, result) -> id
         self.next_op: dict[tuple[int, int], Hashable] = {}  # (thread, history) -> op key
         self.hist = [0] * len(self.threads)
-        self.prev_choices: list[Choice] = []
+        self.prev_choices: list[tuple[int, int]] = []  # (thread, outcome) per step
         self.prev_sigs: list[tuple[Any, ...]] = []
         self.prev_over = False  # the previous execution ended by itself (not by a None)
         self.asked_none = False
-        self.choices: list[Choice] = []
+        self.choices: list[tuple[int, int]] = []
         self.sigs: list[tuple[Any, ...]] = []
         self.same = True  # the choices so far equal the previous execution's
         self.rooted = False  # the threads' first ops were checked
@@ -92,7 +88,7 @@ class DeterminismCheck:
         return self.inner.new_execution()
 
     def _fail(self, k: int, what: str) -> None:
-        sched = Schedule(tuple(self.choices[:k + 1]))
+        sched = Schedule.of(self.choices[:k + 1])
         where = f"running schedule {sched}" if len(sched) else "at the start of a run"
         raise NondeterminismError(
             f"nondeterministic program: {where}, {what}; "
@@ -100,10 +96,11 @@ class DeterminismCheck:
             "and keep all shared state in the engine's state")
 
     def _thread_op(self, ex: Execution, t: int, k: int) -> None:
-        key = _op_key(ex.pending[t])
+        op = ex.pending[t]
+        key = None if op is None else (type(op), op.label, getattr(op, "loc", None))
         slot = (t, self.hist[t])
-        old = self.next_op.get(slot)
-        if old is None and slot not in self.next_op:
+        old = self.next_op.get(slot, _MISSING)
+        if old is _MISSING:
             if len(self.next_op) < MAX_HISTORIES:
                 self.next_op[slot] = key
         elif old != key:
@@ -116,49 +113,56 @@ class DeterminismCheck:
             if ex.violation is None:
                 for t in range(ex.n):
                     self._thread_op(ex, t, -1)
-        for k in range(len(self.sigs), len(ex.events)):  # one new event at most
+        k = len(self.sigs)
+        if k < len(ex.events):  # one new event at most
             ev = ex.events[k]
-            rk = _result_key(ev.result)
-            nxt = tuple(None if op is None else op.label for op in ex.pending)
-            sig = (ev.thread, ev.outcome, ev.label, ev.fp, rk, nxt)
+            r = ev.result
+            rk = (type(r), r) if type(r) in _SCALARS else _result_key(r)
+            t = ev.thread
+            sig = (t, ev.outcome, ev.label, ev.fp, rk)
             self.sigs.append(sig)
-            if ex.violation is None:
-                t = ev.thread
-                h = self.histories.setdefault((self.hist[t], rk), len(self.histories) + 1)
-                self.hist[t] = h
-                self._thread_op(ex, t, k)
+            h = self.hist[t]
+            if ex.violation is None and h >= 0:
+                key = (h, rk)
+                h = self.histories.get(key, 0)
+                if h == 0:
+                    h = len(self.histories) + 1 if len(self.histories) < MAX_HISTORIES else -1
+                    if h > 0:
+                        self.histories[key] = h
+                self.hist[t] = h  # -1: the table is full; this thread goes unchecked
+                if h > 0:
+                    self._thread_op(ex, t, k)
             if not self.same or k >= len(self.prev_sigs):
-                continue
+                return
             if self.choices[k] != self.prev_choices[k]:
                 self.same = False
-                continue
+                return
             old = self.prev_sigs[k]
             if sig != old:
-                fields = ("thread", "outcome", "label", "footprint", "result",
-                          "the threads' next ops")
+                fields = ("thread", "outcome", "label", "footprint", "result")
                 diff = [f for f, a, b in zip(fields, sig, old, strict=True) if a != b]
                 self._fail(k, f"step {k} on thread {self.threads[ev.thread]} "
                               f"({ev.label!r}) differs from an earlier run in "
                               f"{', '.join(diff)}")
 
-    def _same_prefix(self, ex: Execution) -> bool:
-        n = len(ex.events)
-        return self.same and n == len(self.prev_sigs) and n == len(self.choices)
-
     def next_choice(self, ex: Execution) -> Choice | None:
         self._check(ex)
-        if self.prev_over and self._same_prefix(ex):
-            self._fail(len(ex.events) - 1, "the execution goes on where an earlier run ended")
+        n = len(ex.events)
+        if self.prev_over and n == len(self.prev_sigs) and self.same and n == len(self.choices):
+            self._fail(n - 1, "the execution goes on where an earlier run ended")
         c = self.inner.next_choice(ex)
         if c is None:
             self.asked_none = True
             return None
         k = len(self.choices)
-        self.choices.append(c)
-        if self.same and k < len(self.prev_choices) and c == self.prev_choices[k] \
-                and 0 <= c.thread < ex.n and not ex.is_enabled(c.thread):
-            self._fail(k, f"thread {self.threads[c.thread]} cannot run at step {k}, "
-                          "where it ran in an earlier run")
+        pair = (c.thread, c.outcome)
+        self.choices.append(pair)
+        if self.same and k < len(self.prev_choices) and pair == self.prev_choices[k] \
+                and 0 <= c.thread < ex.n:
+            op = ex.pending[c.thread]
+            if op is None or (isinstance(op, Await) and not ex.is_enabled(c.thread)):
+                self._fail(k, f"thread {self.threads[c.thread]} cannot run at step {k}, "
+                              "where it ran in an earlier run")
         return c
 
     def finish(self, ex: Execution) -> Schedule | None:

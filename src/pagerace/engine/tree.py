@@ -81,6 +81,7 @@ class TreeSearch:
         self.stack: list[Node] = []
         self.allowed: Callable[[Node, int], bool] = lambda node, t: True
         self.pos = 0  # nodes chosen in the current execution
+        self.path: list[Choice] = []  # the choices made in the current execution
         self.taken = 0  # events of the current execution absorbed
         self.blocked = False  # the current execution was cut off by a sleep set
         self.started = False
@@ -112,6 +113,7 @@ class TreeSearch:
             return False
         self.started = True
         self.pos = self.taken = 0
+        self.path = []
         self.blocked = False
         self.begin_run()
         return True
@@ -137,7 +139,9 @@ class TreeSearch:
             node.outcomes = [o for o in node.all_outcomes
                              if entry is None or o not in entry.asleep]
         self.pos += 1
-        return node.choice()
+        c = node.choice()
+        self.path.append(c)
+        return c
 
     def finish(self, ex: Execution) -> Schedule | None:
         if len(ex.events) > self.taken:
@@ -145,7 +149,7 @@ class TreeSearch:
         self.end_run(ex)
         if self.blocked:
             return None
-        return Schedule(tuple(n.choice() for n in self.stack[:self.pos]))
+        return Schedule(tuple(self.path))
 
     def estimate(self) -> float | None:
         if self.exhausted:
