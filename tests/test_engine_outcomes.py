@@ -24,7 +24,8 @@ def _two_stores(a: Any, b: Any) -> Program:
     return Program([ThreadSpec("t", body)], {"x": None})
 
 
-@pytest.mark.parametrize("a, b", [(True, 1), (0, False), (0.0, -0.0), ((1,), (True,))])
+@pytest.mark.parametrize("a, b", [(True, 1), (0, False), (0.0, -0.0), ((1,), (True,)),
+                                  ([1], [True])])
 @pytest.mark.parametrize("strategy", ["dfs", "dpor"])
 def test_equal_but_differently_typed_effects_are_two_outcomes(a: Any, b: Any,
                                                               strategy: str) -> None:
@@ -51,7 +52,7 @@ def test_state_keys_give_the_fingerprints_a_full_encoding_gives() -> None:
     def look(ex: Execution) -> None:
         seen.setdefault(state_key(ex), set()).add(fingerprint(ex.state, tuple(ex.results)))
 
-    for a, b in [(True, 1), (0.0, -0.0), ((1,), (True,))]:
+    for a, b in [(True, 1), (0.0, -0.0), ((1,), (True,)), ([0.0], [-0.0]), (1, 1)]:
         seen.clear()
         r = explore(_two_stores(a, b), "dfs", stop_on_violation=False, on_execution=look)
         assert all(len(fps) == 1 for fps in seen.values())

@@ -2,9 +2,9 @@
 once per distinct state rather than once per execution.
 
 The key is built from the locations the execution wrote (the union of its events' write
-sets) and the threads' results, each value tagged by its type: when every written value
-is an int, str, bool or None, the key pairs each location with its value and, apart,
-with its value's type; otherwise each value is tagged deeply (`tag`). Either way `True`
+sets) and the threads' results, each value tagged by its type: the key pairs each location
+with its value and, apart, with its value's type, and adds a deep tag (`tag`) of every
+value that is not an int, str, bool or None (a tuple, a float, ...). Either way `True`
 and `1`, `0` and `False`, `0.0` and `-0.0` give different keys. Every other location
 still holds its initial value, so within one exploration (one program, one initial
 state) equal keys mean equal states and equal fingerprints. Unequal keys may still be
@@ -49,8 +49,13 @@ def state_key(ex: Execution) -> Hashable:
     vals = [state[loc] for loc in written]
     types = list(map(type, vals))
     results = tag(tuple(ex.results))
-    if _FLAT.issuperset(types):
-        # the common case, at C speed: equal values of equal types encode equally
+    deep: frozenset[tuple[Hashable, Hashable]] | None = None
+    if not _FLAT.issuperset(types):
+        deep = frozenset((loc, tag(v)) for loc, v, t in zip(written, vals, types, strict=True)
+                         if t not in _FLAT)
+    try:
+        # at C speed: equal values of equal types encode equally; the rest are in `deep`
         return (frozenset(zip(written, vals, strict=True)),
-                frozenset(zip(written, types, strict=True)), results)
-    return frozenset(zip(written, map(tag, vals), strict=True)), results
+                frozenset(zip(written, types, strict=True)), deep, results)
+    except TypeError:  # an unhashable value
+        return frozenset(zip(written, map(tag, vals), strict=True)), results
