@@ -57,14 +57,17 @@ def make_strategy(program: Program, strategy: str, limits: Limits, seed: int = 0
 def explore(program: Program, strategy: str = "dpor", limits: Limits | None = None,
             seed: int = 0, pct_depth: int = 3, stop_on_violation: bool = True,
             progress: ProgressFn | None = None,
-            on_execution: Callable[[Execution], None] | None = None) -> ExplorationResult:
+            on_execution: Callable[[Execution], None] | None = None,
+            check_determinism: bool = True) -> ExplorationResult:
     """Explore `program`. `progress` is called at most about four times a second with a
     `Progress` (progress.py); `on_execution` sees every maximal execution (for
-    measurements). A thread body that is not deterministic raises NondeterminismError."""
+    measurements). A thread body that is not deterministic raises NondeterminismError
+    (determinism.py), unless `check_determinism` is False."""
     limits = limits or Limits()
-    inner = make_strategy(program, strategy, limits, seed, pct_depth)
-    result = drive(program, DeterminismCheck(inner, program), limits, stop_on_violation,
-                   progress, on_execution)
+    strat = make_strategy(program, strategy, limits, seed, pct_depth)
+    if check_determinism:
+        strat = DeterminismCheck(strat, program)
+    result = drive(program, strat, limits, stop_on_violation, progress, on_execution)
     exhaustive = result.complete and limits.preemption_bound is None
     if exhaustive and not result.found:
         missing = [name for name, ok in result.sometimes.items() if not ok]

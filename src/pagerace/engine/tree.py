@@ -12,9 +12,10 @@ A replayed prefix is deterministic, so a node keeps what was computed at its sta
 the enabled set, the distinct outcomes of its op, its event (footprint, vector clock) -
 and a replay computes none of them again.
 
-Subclasses fill four hooks: the first backtrack set of a new node, the sleep set it
-inherits, what to do with each executed event (DPOR's race analysis), and what to do
-when a run ends. `allowed` is a filter a wrapper may install (preemption.py).
+Subclasses fill five hooks: the first backtrack set of a new node, the sleep set it
+inherits, what to do with each executed event (DPOR's race analysis), what to do when a
+run ends, and when a node's choice is done (DPOR puts it to sleep). `allowed` is a
+filter a wrapper may install (preemption.py).
 
 Progress estimate (`estimate`): the fraction of the tree explored, computed bottom-up
 along the stack as f = (completed + (oi + f_child) / outcomes) / total at each node,
@@ -94,9 +95,6 @@ class TreeSearch:
     def inherit_sleep(self, parent: Node, node: Node) -> None:
         """Fill `node.sleep` from its parent's (DPOR only)."""
 
-    def begin_run(self) -> None:
-        """A run starts from the root."""
-
     def absorb(self, i: int, fresh: bool) -> None:
         """The event of node i has just been executed (`fresh`: for the first time)."""
 
@@ -115,7 +113,6 @@ class TreeSearch:
         self.pos = self.taken = 0
         self.path = []
         self.blocked = False
-        self.begin_run()
         return True
 
     def next_choice(self, ex: Execution) -> Choice | None:
