@@ -32,6 +32,8 @@ class Replay:
 
     def next_choice(self, ex: Execution) -> Choice | None:
         choices = self.schedule.choices
+        if ex.finished():
+            return None
         while self.i < len(choices):
             i = self.i
             c = choices[i]

@@ -1,10 +1,11 @@
 """The driver: the one loop that runs executions chosen by a strategy (strategy.py).
 
 `run_one` drives a single execution to its end: it asks the strategy for a choice and
-applies it with `Execution.step` until the execution is over or the strategy returns
-None (then a deadlock is recorded if no thread is enabled). `drive` repeats that until
-the strategy has no execution left, a violation stops the search, or a limit is hit,
-accounting for every execution in one `ExplorationResult` and reporting progress.
+applies it with `Execution.step` until a violation or until the strategy returns None
+(every thread finished, no thread enabled - then a deadlock is recorded - or a cut).
+`drive` repeats that until the strategy has no execution left, a violation stops the
+search, or a limit is hit, accounting for every execution in one `ExplorationResult` and
+reporting progress.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from pagerace.engine.strategy import Strategy
 
 
 def run_one(ex: Execution, strategy: Strategy) -> Schedule | None:
-    """Run `ex` to its end under `strategy`; the schedule, or None if cut off."""
-    while not ex.over():
+    """Run `ex` to its end under `strategy`; the schedule, or None if cut off.
+
+    The loop asks the strategy even when every thread has finished (no thread is
+    enabled, so it returns None): that saves a check of every thread per step."""
+    while ex.violation is None:
         c = strategy.next_choice(ex)
         if c is None:
             ex.check_deadlock()

@@ -65,10 +65,13 @@ class Node:
     all_outcomes: tuple[int, ...] = ()
     oi: int = 0
     event: Event | None = None
+    chosen: Choice | None = None  # choice() while thread and oi stay
 
     def choice(self) -> Choice:
-        assert self.outcomes is not None
-        return Choice(self.thread, self.outcomes[self.oi])
+        if self.chosen is None:
+            assert self.outcomes is not None
+            self.chosen = Choice(self.thread, self.outcomes[self.oi])
+        return self.chosen
 
 
 class TreeSearch:
@@ -212,7 +215,7 @@ class TreeSearch:
             self.on_backtrack(node)
             if node.oi + 1 < len(node.outcomes):
                 node.oi += 1
-                node.event = None
+                node.event = node.chosen = None
                 return True
             node.done.add(node.thread)
             rest = sorted(t for t in node.backtrack if self._open(node, t))
@@ -220,7 +223,7 @@ class TreeSearch:
                 node.thread = self._pick(node, rest)
                 node.outcomes = None
                 node.oi = 0
-                node.event = None
+                node.event = node.chosen = None
                 return True
             self.stack.pop()
         return False
