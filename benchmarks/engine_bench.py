@@ -1,5 +1,7 @@
 """Engine benchmark: executions/s, DPOR vs naive DFS execution counts, DPOR vs the number
-of Mazurkiewicz traces, and how cost grows with the number of threads.
+of Mazurkiewicz traces, how cost grows with the number of threads, and executions/s on a
+seed cell at real geometry (CPU time of this process, best of three, so that other load
+on the machine matters less).
 
 Run: `.venv/bin/python benchmarks/engine_bench.py` (or `make bench`). All ratios are
 measured in this run; nothing is asserted.
@@ -17,6 +19,7 @@ import toy_programs as toys  # noqa: E402
 
 from pagerace.engine import Limits, Program, explore  # noqa: E402
 from pagerace.engine.mazurkiewicz import count_traces  # noqa: E402
+from pagerace.scenarios.catalog import load_scenario  # noqa: E402
 
 
 def row(name: str, prog: Program) -> None:
@@ -53,5 +56,25 @@ def main() -> None:
               f"{r.stats.executions / dt:8.0f} executions/s")
 
 
+def seed_cell() -> None:
+    print()
+    print("seed cell hvo-speculative-walker G2 x86 unaligned, geometry=real (CPU seconds, "
+          "best of 3):")
+    scenario = load_scenario("hvo-speculative-walker")
+    for strategy, walkers in (("dpor", "1"), ("dpor", "2"), ("dfs", "1"), ("random", "1")):
+        params = scenario.resolve({"gen": "G2", "arch": "x86", "target": "unaligned",
+                                   "geometry": "real", "walkers": walkers})
+        prog = scenario.build(params)
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.process_time()
+            r = explore(prog, strategy, stop_on_violation=False)
+            best = min(best, time.process_time() - t0)
+        print(f"  {strategy:6} walkers={walkers}: {r.stats.executions:>6} executions, "
+              f"{r.stats.steps:>7} steps, {r.stats.distinct_states} states, {best:7.3f} s, "
+              f"{r.stats.executions / best:7.1f} executions/s")
+
+
 if __name__ == "__main__":
     main()
+    seed_cell()

@@ -7,7 +7,8 @@ re-executed from the start for every execution (generators cannot be copied).
 
 `apply_op` (apply.py) gives each op its meaning; `footprint` computes the locations a pending op
 would read and write by dry-running it on an overlay (see ops.py); `outcomes` lists the
-outcomes of a nondeterministic op whose effects actually differ.
+outcomes of a nondeterministic op whose effects actually differ (compared by their
+type-tagged encoding, so storing `True` and storing `1` are different effects).
 
 Under a weak memory model (`Program.memory` other than "sc") the state holds message
 histories and thread views, steps see a `WeakStepView`, and a step's outcomes are its
@@ -27,6 +28,7 @@ from pagerace.engine.apply import Footprint as Footprint
 from pagerace.engine.apply import apply_op as apply_op
 from pagerace.engine.apply import dependent as dependent
 from pagerace.engine.apply import op_outcomes as op_outcomes
+from pagerace.engine.fingerprint import encode
 from pagerace.engine.instrument import EndContext, StepContext
 from pagerace.engine.memory import make_model
 from pagerace.engine.memory import stepping as weak
@@ -197,7 +199,7 @@ class Execution:
                 res: Any = repr(apply_op(op, view, o))
             except Violation as v:
                 res = ("violation", v.kind, v.message)
-            sig = (res, frozenset(view.overlay.items()))
+            sig = (res, encode(view.overlay))  # type-tagged: True and 1 differ
             seen.setdefault(sig, o)
         return sorted(seen.values())
 

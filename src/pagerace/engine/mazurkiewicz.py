@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from pagerace.engine.execution import Execution, dependent
+from pagerace.engine.explorer import explore
 from pagerace.engine.limits import Limits
 from pagerace.engine.program import Program
-from pagerace.engine.search import tree_search
 
 
 def trace_signature(ex: Execution) -> Hashable:
@@ -31,6 +31,6 @@ def trace_signature(ex: Execution) -> Hashable:
 def count_traces(program: Program, limits: Limits | None = None) -> int:
     """The number of Mazurkiewicz traces of `program`'s maximal executions (naive DFS)."""
     sigs: set[Hashable] = set()
-    tree_search(program, "dfs", limits, stop_on_violation=False,
-                on_execution=lambda ex: sigs.add(trace_signature(ex)))
+    explore(program, "dfs", limits, stop_on_violation=False,
+            on_execution=lambda ex: sigs.add(trace_signature(ex)))
     return len(sigs)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.schedule import Schedule
+from pagerace.engine.statekey import state_key
 from pagerace.engine.violation import ViolationRecord
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class ExplorationResult:
     stats: Stats = field(default_factory=Stats)
     complete: bool = False  # the whole space was covered (no limit cut it short)
     limit_hit: str | None = None  # "executions" | "time" when a limit stopped the search
+    # terminal state key -> fingerprint: one SHA-256 per distinct state (statekey.py)
+    _fingerprints: dict[Hashable, str] = field(default_factory=dict, repr=False,
+                                               compare=False)
 
     def record(self, ex: Execution, schedule: Schedule | None, elapsed: float) -> bool:
         """Account for one maximal execution (`schedule` None: cut off by a sleep set);
@@ -75,7 +79,11 @@ class ExplorationResult:
                 stats.first_violation_seconds = elapsed
             self.found.append(Found(ex.violation, schedule))
             return True
-        self.terminal_states.add(fingerprint(ex.state, tuple(ex.results)))
+        key = state_key(ex)
+        fp = self._fingerprints.get(key)
+        if fp is None:
+            fp = self._fingerprints[key] = fingerprint(ex.state, tuple(ex.results))
+            self.terminal_states.add(fp)
         return False
 
     def finish(self, sometimes: Iterable[str], hit: set[str], elapsed: float) -> None:

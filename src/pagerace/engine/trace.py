@@ -17,7 +17,9 @@ from typing import Any
 from pagerace.engine.execution import Execution
 from pagerace.engine.memory.history import is_model_key
 from pagerace.engine.program import Program
-from pagerace.engine.schedule import Choice, Schedule, ScheduleError
+from pagerace.engine.replay_strategy import Replay
+from pagerace.engine.runner import run_one
+from pagerace.engine.schedule import Schedule
 from pagerace.engine.violation import ViolationRecord
 
 
@@ -25,29 +27,11 @@ def replay(program: Program, schedule: Schedule, max_steps: int | None = 10_000,
            trace: bool = False, strict: bool = True) -> tuple[Execution, Schedule]:
     """Run `schedule`; return the execution and the choices actually taken."""
     ex = Execution(program, max_steps, trace=trace)
-    taken: list[Choice] = []
-    for i, c in enumerate(schedule.choices):
-        if ex.violation is not None or ex.finished():
-            if strict:
-                raise ScheduleError(
-                    f"schedule has {len(schedule)} choices but the execution ends after {i}")
-            break
-        if not (0 <= c.thread < ex.n) or not ex.is_enabled(c.thread):
-            if strict:
-                raise ScheduleError(f"choice {i}: thread {c.thread} cannot run at that point")
-            continue
-        outs = ex.outcomes(c.thread)
-        o = c.outcome
-        if o not in outs:
-            if strict:
-                raise ScheduleError(f"choice {i}: outcome {o} is not possible for "
-                                    f"thread {c.thread} at that point")
-            o = outs[0]
-        ex.step(c.thread, o)
-        taken.append(Choice(c.thread, o))
-    if ex.violation is None and not ex.finished():
-        ex.check_deadlock()
-    return ex, Schedule(tuple(taken))
+    strategy = Replay(schedule, strict)
+    strategy.new_execution()
+    taken = run_one(ex, strategy)
+    assert taken is not None
+    return ex, taken
 
 
 def _loc(loc: Hashable) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Hashable, Sized
 from typing import Any, Protocol
 
 from pagerace.engine.apply import Footprint, apply_op, op_outcomes
+from pagerace.engine.fingerprint import encode
 from pagerace.engine.memory.base import MemoryModel
 from pagerace.engine.memory.choices import Alternative, alternatives
 from pagerace.engine.memory.weak_view import AwaitView, Chooser, WeakStepView
@@ -67,13 +68,21 @@ def footprint(ex: Execution, t: int, op: Op) -> Footprint:
     return frozenset(reads), frozenset(writes)
 
 
+def _effects(overlay: dict[Hashable, Any]) -> Any:
+    """A step's writes, compared type-tagged (storing True and storing 1 differ)."""
+    try:
+        return encode(overlay)
+    except TypeError:  # a value the encoding does not know: compare by equality
+        return frozenset(overlay.items())
+
+
 def outcomes(ex: Execution, t: int, op: Op) -> list[int]:
     seen: dict[Any, int] = {}
     for i, (_alt, view, res) in enumerate(_alts(ex, t, op)):
         sig_res: Any = (("violation", res.kind, res.message) if isinstance(res, Violation)
                         else ("error", repr(res)) if isinstance(res, Exception)
                         else repr(res))
-        seen.setdefault((sig_res, frozenset(view.overlay.items())), i)
+        seen.setdefault((sig_res, _effects(view.overlay)), i)
     return sorted(seen.values())
 
 
