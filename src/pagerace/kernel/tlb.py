@@ -48,6 +48,7 @@ from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import KernelHandle as Kernel
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import RW, STALE_TLB, ghost_loc, pte_loc, read_pte
 
@@ -65,7 +66,7 @@ def frame_free_loc(frame: int) -> tuple[str | int, ...]:
 
 
 def entries(view: StepView, cpu: int) -> tuple[Entry, ...]:
-    return tuple(view.load(tlb_loc(cpu), ()))
+    return tuple(locked_load(view, tlb_loc(cpu), ()))
 
 
 def cached(tlb: Iterable[Entry], vpage: int) -> tuple[int, str] | None:
@@ -131,7 +132,7 @@ def check_frame_live(view: StepView, k: Kernel, where: Any, field: str, access: 
                      func: str) -> None:
     """Raise if the access through `where` (a vmemmap.Where) lands on a freed frame. A
     write is checked by the store (`check_store_live`), a read here."""
-    freed = view.load(frame_free_loc(where.frame), False)
+    freed = locked_load(view, frame_free_loc(where.frame), False)
     if freed and access == "read":
         raise Violation("vmemmap-use-after-free", _uaf_text(view, k, where, field, "read",
                                                              func))
