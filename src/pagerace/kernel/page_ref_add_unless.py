@@ -18,6 +18,12 @@ generation entries in generations.py name which one they use:
               ret = atomic_add_unless(&page->_refcount, nr, u);
       rcu_read_unlock();
 
+- G2-noacquire (constructed, never shipped): v6.15's order - the refcount, then the
+  fake-head check - with a plain atomic_read() instead of atomic_read_acquire(): the
+  variant Will Deacon's objection to v6.10 (<20241128142028.GA3506@willie-the-truck>)
+  and the v6.15 fix's acquire ("page_is_fake_head() must be ordered after
+  page_ref_count()", <20250108074822.722696-1-yuzhao@google.com>) are about.
+
 Leaves out: the page_ref tracepoints (page_ref_mod_unless).
 """
 
@@ -61,6 +67,18 @@ def page_ref_add_unless_v6_15(k: KernelHandle, page: int, nr: int, u: int) -> Ge
     yield from rcu.rcu_read_lock(k)
     # avoid writing to the vmemmap area being remapped
     if (yield from sp.page_count_writable(k, page, u)):
+        ret = yield from sp.atomic_add_unless(k, page, nr, u)
+    yield from rcu.rcu_read_unlock(k)
+    return ret
+
+
+def page_ref_add_unless_v6_15_noacquire(k: KernelHandle, page: int, nr: int,
+                                        u: int) -> Gen:
+    """G2-noacquire: page_count_writable() with atomic_read() (constructed variant)."""
+    ret = False
+    yield from rcu.rcu_read_lock(k)
+    c = yield from sp.page_ref_count(k, page, "page_count_writable")
+    if c != u and (yield from sp.page_fixed_fake_head(k, page)) == page:
         ret = yield from sp.atomic_add_unless(k, page, nr, u)
     yield from rcu.rcu_read_unlock(k)
     return ret

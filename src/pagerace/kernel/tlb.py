@@ -102,7 +102,7 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
     hit = cached(tlb, vpage)
     if hit is not None and hit[1] != RW and access in WRITE_ACCESSES:
         # #PF on a read-only entry: spurious_kernel_fault() walks the page table again
-        pte = read_pte(view, k, vpage)
+        pte = read_pte(view, k, vpage, newest=True)
         if pte is not None and pte[1] == RW:
             view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
             view.note(f"CPU {cpu}: write fault on the TLB entry vmemmap[{vpage}] -> frame "
@@ -112,7 +112,7 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
             return pte[0], pte[1], "TLB fill"
     if hit is not None:
         return hit[0], hit[1], STALE_TLB if hit != _pte_now(view, k, vpage) else "TLB hit"
-    pte = read_pte(view, k, vpage)
+    pte = read_pte(view, k, vpage, newest=True)
     if pte is None:
         return None
     view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))

@@ -46,7 +46,7 @@ from typing import Any
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import COMPOUND_HEAD, COMPOUND_INFO, KernelHandle
-from pagerace.kernel.memory_model import locked_load
+from pagerace.kernel.memory_model import locked_load, read_newest
 
 HOLE = "hole"
 RW = "rw"
@@ -80,9 +80,18 @@ DEDUP_WRITES = ghost_loc("dedup_writes")
 FREED_WHILE_MAPPED = ghost_loc("freed_while_mapped")
 
 
-def read_pte(view: StepView, k: KernelHandle, vpage: int) -> tuple[int, str] | None:
-    """The PTE of a vmemmap page as the page-table walk sees it now (None = hole)."""
-    pte = view.load(pte_loc(vpage), None, order="once")
+def read_pte(view: StepView, k: KernelHandle, vpage: int,
+             newest: bool = False) -> tuple[int, str] | None:
+    """The PTE of a vmemmap page as the page-table walk sees it now (None = hole).
+
+    `newest`: a hardware walk that fills a TLB entry (tlb.py) reads the newest PTE under
+    a weak model: with per-CPU TLBs a stale translation is the TLB model's (an entry
+    kept until a flush reaches it), and a walk after a completed flush sees the new PTE
+    (set_pte()'s dsb(ishst), then TLBI + DSB)."""
+    if newest:
+        pte = read_newest(view, pte_loc(vpage), None)
+    else:
+        pte = view.load(pte_loc(vpage), None, order="once")
     if pte is None:
         return (vpage, RW) if k.vpage_present(vpage) else None
     if pte == HOLE:

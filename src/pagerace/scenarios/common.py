@@ -26,7 +26,7 @@ from pagerace.kernel.tlb import tlb_eviction_program
 from pagerace.kernel.vmemmap import REFCOUNT
 from pagerace.scenarios.base import Param
 
-SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3")
+SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G2-noacquire", "G3")
 WALKERS = ("pfn", "pagecache", "compaction")
 
 HVO_PARAMS = (
