@@ -27,7 +27,7 @@ def test_check_json_keeps_its_keys_and_adds_schema_and_shipped() -> None:
                "--json")
     assert r.exit_code == 1, r.stderr
     doc = json.loads(r.stdout)
-    assert KEYS | {"schema_version", "shipped", "shipped_note"} == set(doc)
+    assert KEYS | {"schema_version", "shipped", "shipped_note", "memory"} == set(doc)
     assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["verdict"] == "violation" and doc["violation"]["kind"] == "oops"
     assert doc["shipped"] is True and "v5.18-v6.9" in doc["shipped_note"]

@@ -70,7 +70,8 @@ def test_the_instruments_follow_the_configuration() -> None:
 
 
 def test_generations_are_entries_not_names() -> None:
-    assert GENERATION_NAMES == ("G0", "rw-tails", "G1", "G1b", "G2", "G3", "G3-frozen-bit")
+    assert GENERATION_NAMES == ("G0", "rw-tails", "G1", "G1b", "G2", "G2-noacquire", "G3",
+                                "G3-frozen-bit")
     g1, g2 = get_generation("G1"), get_generation("G2")
     assert g1.page_ref_add_unless is not g2.page_ref_add_unless
     assert get_generation("G1b").hugetlb_vmemmap_optimize_folio is \

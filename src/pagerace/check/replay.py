@@ -65,6 +65,7 @@ def rerun(saved: dict[str, Any], source: str) -> CheckResult:
         trace=trace_to_dict(trace),
         shipped=is_shipped,
         shipped_note=note,
+        memory=program.memory,
     )
 
 

@@ -9,7 +9,10 @@ of:
      "verdict": "pass" | "violation", "violation": {"kind", "message"} | null,
      "stats", "complete": bool | null, "sometimes", "schedule", "replay",
      "trace": <trace dict, report/trace_json.py> | null,
-     "shipped": bool, "shipped_note": str}
+     "shipped": bool, "shipped_note": str, "memory": "sc" | "tso" | "relaxed"}
+
+`memory` names the memory model the verdict was produced under (a scenario's `memory`
+parameter resolved: "arch" becomes the architecture's model).
 
 `shipped` says whether the generation on the architecture of the cell ever ran in a
 mainline release (kernel/shipped.py); a scenario without both a gen and an arch axis is
@@ -50,6 +53,7 @@ class CheckResult:
     trace: JSONDict | None = None
     shipped: bool = True
     shipped_note: str = ""
+    memory: str = "sc"
 
     @property
     def failed(self) -> bool:
@@ -79,6 +83,7 @@ class CheckResult:
             "trace": self.trace,
             "shipped": self.shipped,
             "shipped_note": self.shipped_note,
+            "memory": self.memory,
         }
 
 

@@ -101,6 +101,7 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
         trace=trace_to_dict(trace) if trace is not None else None,
         shipped=is_shipped,
         shipped_note=note,
+        memory=program.memory,
     )
 
 

@@ -13,7 +13,7 @@ def list_scenarios() -> None:
     for name in available():
         sc = load_scenario(name)
         click.echo(f"{name}: {sc.title}")
-        for p in sc.params:
+        for p in sc.all_params:
             choices = "|".join(p.choices) if p.choices else "any"
             axis = " (matrix)" if p.matrix else ""
             click.echo(f"    {p.name}={choices}  default {p.default}{axis}  {p.help}")

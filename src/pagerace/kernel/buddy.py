@@ -31,6 +31,7 @@ from pagerace.engine.violation import Violation
 from pagerace.kernel import struct_page as sp
 from pagerace.kernel.descriptor import write_desc, write_descs
 from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, REFCOUNT
 
@@ -83,7 +84,7 @@ def rmqueue(k: KernelHandle, order: int, containing: int | None, func: str) -> G
     size = 1 << order
 
     def fn(view: StepView, outcome: int) -> int | None:
-        ranges: Ranges = tuple(view.load(FREE_LOC, ()))
+        ranges: Ranges = tuple(locked_load(view, FREE_LOC, ()))
         if containing is not None:
             starts = [containing & ~(size - 1)]
         else:
@@ -108,7 +109,7 @@ def free_one_page(k: KernelHandle, pfn: int, order: int, func: str) -> Gen:
     size = 1 << order
 
     def fn(view: StepView, outcome: int) -> None:
-        ranges: Ranges = tuple(view.load(FREE_LOC, ()))
+        ranges: Ranges = tuple(locked_load(view, FREE_LOC, ()))
         dup = overlap(ranges, pfn, pfn + size)
         if dup is not None:
             raise Violation("bug", f"{func}: double free of pfn {dup[0]}"

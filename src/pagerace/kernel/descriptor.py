@@ -14,22 +14,33 @@ deduplicated frame ("dedup-write", or counted in `("ghost", "dedup_writes")` whe
 KernelConfig.ghost_violations is "record"); with per-CPU TLBs, an access that lands on a
 freed vmemmap frame ("stale-tlb-write", "vmemmap-use-after-free", tlb.py).
 
-Leaves out: word tearing (a field is read or written whole), memory ordering (the model
-is sequentially consistent).
+Ordering (used only under a weak memory model, engine/memory/): the PTE read of a
+translation is READ_ONCE ("once"), and the field access that follows carries an address
+dependency on it (`Where.deps`: the PTE, and with per-CPU TLBs the CPU's TLB state), so a
+translation read from an older PTE message reaches the frame that PTE named, and the
+field read through a new PTE sees what was stored before that PTE. Each access function
+takes the kernel function's `order` (read_desc / write_desc: "once" for READ_ONCE /
+WRITE_ONCE / atomic_read / atomic_set; the callers pass "acquire" / "release" for
+atomic_read_acquire / atomic_set_release); an atomic read-modify-write goes through
+`rmw_read` (one `view.update`: it reads the newest value, as an exclusive does) with the
+order the architecture profile records. Ghost checks read through `peek` (the newest
+value), never as weakly ordered messages.
+
+Leaves out: word tearing (a field is read or written whole).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pagerace.engine.ops import Atomic
-from pagerace.engine.view import StepView
+from pagerace.engine.view import NO_WRITE, StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.step import Gen
-from pagerace.kernel.tlb import check_frame_live, check_store_live, tlb_translate
+from pagerace.kernel.tlb import check_frame_live, check_store_live, tlb_loc, tlb_translate
 from pagerace.kernel.vmemmap import (
     DEDUP_WRITES,
     FIELD_DEFAULTS,
@@ -38,6 +49,7 @@ from pagerace.kernel.vmemmap import (
     STALE_TLB,
     field_loc,
     ghost_loc,
+    pte_loc,
     read_pte,
 )
 
@@ -52,6 +64,7 @@ class Where:
     frame: int
     perm: str
     tlb: str = ""  # per-CPU TLBs (tlb.py): "TLB hit", "TLB fill" or STALE_TLB
+    deps: tuple[Hashable, ...] = ()  # what the address was computed from (weak memory)
 
     @property
     def stale(self) -> bool:
@@ -77,7 +90,7 @@ def translate(view: StepView, k: KernelHandle, pfn: int, field: str, access: str
     pte = read_pte(view, k, vpage)
     if pte is None:
         raise _hole(view, pfn, vpage, field, access, func)
-    return Where(pfn, vpage, slot, pte[0], pte[1])
+    return Where(pfn, vpage, slot, pte[0], pte[1], deps=(pte_loc(vpage),))
 
 
 def _translate_tlb(view: StepView, k: KernelHandle, pfn: int, vpage: int, slot: int,
@@ -86,7 +99,8 @@ def _translate_tlb(view: StepView, k: KernelHandle, pfn: int, vpage: int, slot: 
     hit = tlb_translate(view, k, vpage, access)
     if hit is None:
         raise _hole(view, pfn, vpage, field, access, func)
-    w = Where(pfn, vpage, slot, hit[0], hit[1], hit[2])
+    w = Where(pfn, vpage, slot, hit[0], hit[1], hit[2],
+              deps=(pte_loc(vpage), tlb_loc(k.cpu)))
     check_frame_live(view, k, w, field, access, func)
     return w
 
@@ -113,15 +127,43 @@ def ro_fault(w: Where, field: str, func: str, what: str) -> Violation:
                      f"{field} ({what})")
 
 
+def rmw_read(view: StepView, w: Where, field: str, decide: Callable[[Any], Any],
+             order: str) -> Any:
+    """The read of an atomic read-modify-write through `w`; returns the value found.
+
+    `decide(found)` is the value the instruction stores, or NO_WRITE. Under "sc" a plain
+    load (the caller's checked_store does the store, as before); under a weak model one
+    `view.update` that also stores (the caller's checked_store then only checks)."""
+    loc = w.loc(field)
+    if not view.weak:
+        return view.load(loc, FIELD_DEFAULTS[field])
+    return view.update(loc, decide, FIELD_DEFAULTS[field], order, w.deps)
+
+
+def fence_after_failed_rmw(view: StepView, order_no_store: str) -> None:
+    """The ordering an RMW that did not store still gives (arch.py ordering_no_store)."""
+    if order_no_store == "mb":
+        view.fence("mb")
+    elif order_no_store == "acquire":
+        view.fence("acquire")  # orders every earlier read too: stronger, never weaker
+
+
 def checked_store(view: StepView, k: KernelHandle, w: Where, field: str, value: Any,
-                  func: str, what: str) -> None:
-    """Store a field through `w`: faults on ro, checks refcount and dedup ghosts."""
+                  func: str, what: str, order: str = "once", old: Any = NO_WRITE) -> None:
+    """Store a field through `w`: faults on ro, checks refcount and dedup ghosts.
+
+    Under a weak model an RMW's store was already done by `rmw_read` (the caller passes
+    the value it found as `old`); a plain store's old value is peeked (ghost check)."""
     if w.perm != RW:
         raise ro_fault(w, field, func, what)
     if k.config.tlb == "percpu":
         check_store_live(view, k, w, field, func)
     loc = w.loc(field)
-    old = view.load(loc, FIELD_DEFAULTS[field])
+    stored = view.weak and old is not NO_WRITE
+    if not view.weak:
+        old = view.load(loc, FIELD_DEFAULTS[field])
+    elif not stored:
+        old = view.peek(loc, FIELD_DEFAULTS[field])
     if field == REFCOUNT and isinstance(value, int) and value < 0:
         raise Violation("refcount", f"{func}: _refcount of pfn {w.pfn} becomes {value} "
                         f"({w.describe()})")
@@ -131,7 +173,8 @@ def checked_store(view: StepView, k: KernelHandle, w: Where, field: str, value: 
                             f"{old!r} -> {value!r} through vmemmap[{w.vpage}], an alias of "
                             f"the deduplicated frame {w.frame}")
         view.store(DEDUP_WRITES, view.peek(DEDUP_WRITES, 0) + 1)
-    view.store(loc, value)
+    if not stored:
+        view.store(loc, value, order=order, deps=w.deps)
 
 
 def fmt(value: Any) -> str:
@@ -142,11 +185,13 @@ def fmt(value: Any) -> str:
 
 # -- descriptor accesses: one step each ----------------------------------------------------
 
-def read_desc(k: KernelHandle, pfn: int, field: str, func: str, label: str = "") -> Gen:
-    """READ_ONCE / atomic_read of one descriptor field."""
+def read_desc(k: KernelHandle, pfn: int, field: str, func: str, label: str = "",
+              order: str = "once") -> Gen:
+    """READ_ONCE / atomic_read (order "once") or atomic_read_acquire ("acquire") of one
+    descriptor field."""
     def fn(view: StepView, outcome: int) -> Any:
         w = translate(view, k, pfn, field, "read", func)
-        value = view.load(w.loc(field), FIELD_DEFAULTS[field])
+        value = view.load(w.loc(field), FIELD_DEFAULTS[field], order=order, deps=w.deps)
         note_access(view, k, w, field, "read", func, f"read {field} = {fmt(value)}",
                     value=value)
         return value
@@ -154,36 +199,36 @@ def read_desc(k: KernelHandle, pfn: int, field: str, func: str, label: str = "")
 
 
 def write_desc(k: KernelHandle, pfn: int, field: str, value: Any, func: str,
-               label: str = "") -> Gen:
-    """WRITE_ONCE / atomic_set of one descriptor field."""
+               label: str = "", order: str = "once") -> Gen:
+    """WRITE_ONCE / atomic_set (order "once") or atomic_set_release ("release") of one
+    descriptor field."""
     def fn(view: StepView, outcome: int) -> None:
         w = translate(view, k, pfn, field, "write", func)
         note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
                     value=value)
-        checked_store(view, k, w, field, value, func, "store")
+        checked_store(view, k, w, field, value, func, "store", order=order)
     return (yield Atomic(fn, label or f"{func}: write {field} of pfn {pfn}"))
 
 
 def update_desc(k: KernelHandle, pfn: int, field: str, update: Callable[[Any], Any],
-                func: str, label: str) -> Gen:
-    """An atomic read-modify-write that always writes (atomic_inc, set_bit, ...).
-
-    Returns (old, new)."""
+                func: str, label: str, order: str = "relaxed") -> Gen:
+    """An atomic read-modify-write that always writes (atomic_inc, set_bit, ...: no
+    return value, so "relaxed"). Returns (old, new)."""
     def fn(view: StepView, outcome: int) -> tuple[Any, Any]:
         w = translate(view, k, pfn, field, "rmw", func)
-        old = view.load(w.loc(field), FIELD_DEFAULTS[field])
+        old = rmw_read(view, w, field, update, order)
         new = update(old)
         note_access(view, k, w, field, "rmw", func, f"{field} {fmt(old)} -> {fmt(new)}",
                     value=old, new=new, write_cycle=True)
-        checked_store(view, k, w, field, new, func, "atomic read-modify-write")
+        checked_store(view, k, w, field, new, func, "atomic read-modify-write", old=old)
         return old, new
     return (yield Atomic(fn, label))
 
 
 def write_descs(k: KernelHandle, writes: Iterable[tuple[int, str, Any]], func: str,
                 label: str) -> Gen:
-    """Several plain stores by the owner of the descriptors, grouped into one step. A
-    store through a read-only PTE gets its own note (the oops); the others are listed in
+    """Several plain stores (order "plain") by the owner of the descriptors, grouped into
+    one step. A store through a read-only PTE gets its own note (the oops); the others are listed in
     the step's summary note as `accesses` (what tracepoints match on)."""
     batch = tuple(writes)
 
@@ -198,7 +243,7 @@ def write_descs(k: KernelHandle, writes: Iterable[tuple[int, str, Any]], func: s
                 accesses.append({"pfn": w.pfn, "vpage": w.vpage, "frame": w.frame,
                                  "perm": w.perm, "field": field, "access": "write",
                                  "value": value, "cpu": k.cpu})
-            checked_store(view, k, w, field, value, func, "store")
+            checked_store(view, k, w, field, value, func, "store", order="plain")
         if batch:
             first, last = batch[0][0], batch[-1][0]
             view.note(f"{func}: {len(batch)} stores to pfns {first}..{last}", func=func,

@@ -49,6 +49,7 @@ from pagerace.kernel.page_ref_add_unless import (
     page_ref_add_unless_plain,
     page_ref_add_unless_v6_10,
     page_ref_add_unless_v6_15,
+    page_ref_add_unless_v6_15_noacquire,
 )
 
 G0 = register(Generation(
@@ -73,6 +74,10 @@ G2 = register(Generation(
     "G2", "v6.15", "fix memory loads ordering",
     "RCU: page_count_writable (refcount acquire, then fake head)",
     page_ref_add_unless_v6_15, hvo.optimize_v6_12, hvo.restore_v6_12))
+G2_NOACQUIRE = register(Generation(
+    "G2-noacquire", "constructed (never shipped)", "-",
+    "G2's order with a plain atomic_read of the refcount (no acquire)",
+    page_ref_add_unless_v6_15_noacquire, hvo.optimize_v6_12, hvo.restore_v6_12))
 G3 = register(Generation(
     "G3", "v7.1", "Eliminate fake head pages",
     "compound_info mask; shared ro tail frame; no fake heads; no RCU",

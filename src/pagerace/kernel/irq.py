@@ -28,6 +28,7 @@ from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel import rcu
 from pagerace.kernel.handle import KernelHandle as Kernel
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.tlb import invalidate
 
@@ -52,7 +53,7 @@ def describe_request(req: FlushRequest) -> str:
 
 def handle_flush_ipis(view: StepView, cpu: int) -> None:
     """__flush_smp_call_function_queue() on `cpu`: run every pending flush, ack it."""
-    pending = tuple(view.load(ipi_loc(cpu), ()))
+    pending = tuple(locked_load(view, ipi_loc(cpu), ()))
     if not pending:
         return
     gone: list[int] = []
@@ -70,6 +71,7 @@ def _rcu_enter(view: StepView, cpu: int) -> int:
     if n == 0:
         view.store(rcu.gen_loc(cpu), view.load(rcu.gen_loc(cpu), 0) + 1)
     view.store(rcu.nesting_loc(cpu), n + 1)
+    view.fence("mb")  # the section's accesses after its start (rcu.py: weak memory)
     return n + 1
 
 

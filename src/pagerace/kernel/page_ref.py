@@ -73,12 +73,10 @@ def page_ref_count(k: Kernel, page: int, func: str = "page_ref_count") -> Gen:
 
 
 def atomic_read_acquire(k: Kernel, page: int, func: str) -> Gen:
-    """atomic_read_acquire(&page->_refcount) (ordering is implicit: SC model)."""
+    """atomic_read_acquire(&page->_refcount): an acquire load (smp_load_acquire)."""
     return ref_count_value(k, (yield from read_desc(k, page, REFCOUNT, func,
                                             f"{func}: atomic_read_acquire(&page->_refcount) "
-                                            f"[pfn {page}]")))
-
-
+                                            f"[pfn {page}]", order="acquire")))
 def ref_count_value(k: Kernel, val: int) -> int:
     """The frozen-bit series' getters: "folio_ref_count/page_ref_count must still return
     0 for frozen pages" ([PATCH v2 1/2] "mm: drop page refcount zero state semantics",
@@ -101,7 +99,7 @@ def page_ref_unfreeze(k: Kernel, page: int, count: int,
     """page_ref_unfreeze() / folio_ref_unfreeze(): atomic_set_release(&_refcount, count)."""
     yield from write_desc(k, page, REFCOUNT, count, func,
                           f"{func}: atomic_set_release(&page->_refcount, {count}) "
-                          f"[pfn {page}]")
+                          f"[pfn {page}]", order="release")
 
 
 def page_ref_inc(k: Kernel, page: int, func: str = "page_ref_inc") -> Gen:
@@ -174,7 +172,7 @@ def page_ref_add_unless_zero_frozen_bit(k: Kernel, page: int, nr: int) -> Gen:
             ok, val = yield from try_cmpxchg_desc(
                 k, page, REFCOUNT, val, PAGEREF_FROZEN_BIT, func,
                 f"{func}: atomic_try_cmpxchg_relaxed(&page->_refcount, {val:#x}, "
-                f"PAGEREF_FROZEN_BIT) [pfn {page}]")
+                f"PAGEREF_FROZEN_BIT) [pfn {page}]", order="relaxed")
             if ok:
                 break
     return ret
@@ -190,5 +188,5 @@ def page_ref_dec_and_test_frozen_bit(k: Kernel, page: int,
     found = yield from cmpxchg_desc(
         k, page, REFCOUNT, 0, PAGEREF_FROZEN_BIT, func,
         f"{func}: atomic_cmpxchg_relaxed(&page->_refcount, 0, PAGEREF_FROZEN_BIT) "
-        f"[pfn {page}]")
+        f"[pfn {page}]", order="relaxed")
     return found == 0

@@ -22,6 +22,11 @@ generation entries in generations.py name which one they use:
   cited in page_ref.py): get_page_unless_zero() / folio_try_get() become
   page_ref_add_unless_zero(), an unconditional atomic_add_return() whose result's
   PAGEREF_FROZEN_BIT decides; an add "unless u" with u != 0 stays atomic_add_unless().
+- G2-noacquire (constructed, never shipped): v6.15's order - the refcount, then the
+  fake-head check - with a plain atomic_read() instead of atomic_read_acquire(): the
+  variant Will Deacon's objection to v6.10 (<20241128142028.GA3506@willie-the-truck>)
+  and the v6.15 fix's acquire ("page_is_fake_head() must be ordered after
+  page_ref_count()", <20250108074822.722696-1-yuzhao@google.com>) are about.
 
 Leaves out: the page_ref tracepoints (page_ref_mod_unless).
 """
@@ -78,6 +83,18 @@ def page_ref_add_unless_frozen_bit(k: KernelHandle, page: int, nr: int, u: int) 
     if u == 0:
         return (yield from page_ref_add_unless_zero_frozen_bit(k, page, nr))
     return (yield from sp.atomic_add_unless(k, page, nr, u))
+
+
+def page_ref_add_unless_v6_15_noacquire(k: KernelHandle, page: int, nr: int,
+                                        u: int) -> Gen:
+    """G2-noacquire: page_count_writable() with atomic_read() (constructed variant)."""
+    ret = False
+    yield from rcu.rcu_read_lock(k)
+    c = yield from sp.page_ref_count(k, page, "page_count_writable")
+    if c != u and (yield from sp.page_fixed_fake_head(k, page)) == page:
+        ret = yield from sp.atomic_add_unless(k, page, nr, u)
+    yield from rcu.rcu_read_unlock(k)
+    return ret
 
 
 def page_ref_add_unless(k: KernelHandle, page: int, nr: int, u: int) -> Gen:

@@ -48,6 +48,7 @@ from pagerace.engine.ops import Atomic
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import KernelHandle as Kernel
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import RW, STALE_TLB, ghost_loc, pte_loc, read_pte
 
@@ -65,7 +66,7 @@ def frame_free_loc(frame: int) -> tuple[str | int, ...]:
 
 
 def entries(view: StepView, cpu: int) -> tuple[Entry, ...]:
-    return tuple(view.load(tlb_loc(cpu), ()))
+    return tuple(locked_load(view, tlb_loc(cpu), ()))
 
 
 def cached(tlb: Iterable[Entry], vpage: int) -> tuple[int, str] | None:
@@ -101,7 +102,7 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
     hit = cached(tlb, vpage)
     if hit is not None and hit[1] != RW and access in WRITE_ACCESSES:
         # #PF on a read-only entry: spurious_kernel_fault() walks the page table again
-        pte = read_pte(view, k, vpage)
+        pte = read_pte(view, k, vpage, newest=True)
         if pte is not None and pte[1] == RW:
             view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
             view.note(f"CPU {cpu}: write fault on the TLB entry vmemmap[{vpage}] -> frame "
@@ -111,7 +112,7 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
             return pte[0], pte[1], "TLB fill"
     if hit is not None:
         return hit[0], hit[1], STALE_TLB if hit != _pte_now(view, k, vpage) else "TLB hit"
-    pte = read_pte(view, k, vpage)
+    pte = read_pte(view, k, vpage, newest=True)
     if pte is None:
         return None
     view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
@@ -131,7 +132,7 @@ def check_frame_live(view: StepView, k: Kernel, where: Any, field: str, access: 
                      func: str) -> None:
     """Raise if the access through `where` (a vmemmap.Where) lands on a freed frame. A
     write is checked by the store (`check_store_live`), a read here."""
-    freed = view.load(frame_free_loc(where.frame), False)
+    freed = locked_load(view, frame_free_loc(where.frame), False)
     if freed and access == "read":
         raise Violation("vmemmap-use-after-free", _uaf_text(view, k, where, field, "read",
                                                              func))

@@ -51,6 +51,7 @@ from pagerace.kernel.irq import (
     irqs_off_loc,
     request_range,
 )
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.tlb import invalidate
 
@@ -120,8 +121,8 @@ def _send_ipis(k: Kernel, req: FlushRequest, name: str,
         for cpu in range(k.config.ncpus):
             if cpu == me:
                 continue
-            if view.load(irqs_off_loc(cpu), False):
-                view.store(ipi_loc(cpu), tuple(view.load(ipi_loc(cpu), ())) + (req,))
+            if locked_load(view, irqs_off_loc(cpu), False):
+                view.store(ipi_loc(cpu), tuple(locked_load(view, ipi_loc(cpu), ())) + (req,))
                 queued.append(cpu)
                 parts.append(f"CPU {cpu} has interrupts off: the IPI stays pending")
             else:
@@ -137,5 +138,5 @@ def _send_ipis(k: Kernel, req: FlushRequest, name: str,
 
 def _acked(cpu: int) -> Callable[[StepView], bool]:
     def pred(view: StepView) -> bool:
-        return not view.load(ipi_loc(cpu), ())
+        return not locked_load(view, ipi_loc(cpu), ())
     return pred

@@ -29,17 +29,24 @@ Ghost state (never read by kernel code, only by checks, through `view.peek`):
 These checks stay inside the step: they decide nothing, read through `peek`, and moving
 them to an instrument would change the footprint of the step that raises them.
 
+Under a weak memory model (engine/memory/) a PTE is read with READ_ONCE ("once": x86 and
+arm64 read the entry with READ_ONCE / ptep_get()) and written by set_pte() with
+WRITE_ONCE ("once"); the frame allocator's counter is lock-protected state
+(memory_model.locked_load); copy_page()'s reads carry the address dependency on the
+source PTE; ghost state is read through `peek` only.
+
 Leaves out: PMD-level mappings, the direct map alias of the frames.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import COMPOUND_HEAD, COMPOUND_INFO, KernelHandle
+from pagerace.kernel.memory_model import locked_load, read_newest
 
 HOLE = "hole"
 RW = "rw"
@@ -73,9 +80,18 @@ DEDUP_WRITES = ghost_loc("dedup_writes")
 FREED_WHILE_MAPPED = ghost_loc("freed_while_mapped")
 
 
-def read_pte(view: StepView, k: KernelHandle, vpage: int) -> tuple[int, str] | None:
-    """The PTE of a vmemmap page as the page-table walk sees it now (None = hole)."""
-    pte = view.load(pte_loc(vpage), None)
+def read_pte(view: StepView, k: KernelHandle, vpage: int,
+             newest: bool = False) -> tuple[int, str] | None:
+    """The PTE of a vmemmap page as the page-table walk sees it now (None = hole).
+
+    `newest`: a hardware walk that fills a TLB entry (tlb.py) reads the newest PTE under
+    a weak model: with per-CPU TLBs a stale translation is the TLB model's (an entry
+    kept until a flush reaches it), and a walk after a completed flush sees the new PTE
+    (set_pte()'s dsb(ishst), then TLBI + DSB)."""
+    if newest:
+        pte = read_newest(view, pte_loc(vpage), None)
+    else:
+        pte = view.load(pte_loc(vpage), None, order="once")
     if pte is None:
         return (vpage, RW) if k.vpage_present(vpage) else None
     if pte == HOLE:
@@ -90,7 +106,7 @@ def boot_frame_maps(k: KernelHandle, frame: int) -> int:
 
 def alloc_frame(view: StepView, k: KernelHandle) -> int:
     """alloc_pages_node(nid, GFP_KERNEL, 0) of a vmemmap frame (never fails here)."""
-    frame = int(view.load(FRAME_NEXT, k.first_fresh_frame))
+    frame = int(locked_load(view, FRAME_NEXT, k.first_fresh_frame))
     view.store(FRAME_NEXT, frame + 1)
     return frame
 
@@ -119,18 +135,20 @@ def set_pte(view: StepView, k: KernelHandle, vpage: int, frame: int | None, perm
         maps0 = view.peek(ghost_loc("frame_maps", f0), boot_frame_maps(k, f0))
         view.store(ghost_loc("frame_maps", f0), maps0 - 1)
     if frame is None:
-        view.store(pte_loc(vpage), HOLE)
+        view.store(pte_loc(vpage), HOLE, order="once")
     else:
         maps1 = view.peek(ghost_loc("frame_maps", frame), boot_frame_maps(k, frame))
         view.store(ghost_loc("frame_maps", frame), maps1 + 1)
-        view.store(pte_loc(vpage), (frame, perm))
+        view.store(pte_loc(vpage), (frame, perm), order="once")
     if alias != bool(view.peek(ghost_loc("alias", vpage), False)):
         view.store(ghost_loc("alias", vpage), alias)
 
 
-def read_frame_slot(view: StepView, frame: int, slot: int,
-                    fields: Iterable[str]) -> dict[str, Any]:
-    return {f: view.load(field_loc(frame, slot, f), FIELD_DEFAULTS[f]) for f in fields}
+def read_frame_slot(view: StepView, frame: int, slot: int, fields: Iterable[str],
+                    deps: tuple[Hashable, ...] = ()) -> dict[str, Any]:
+    """copy_page()'s plain loads of one descriptor (`deps`: the translation's PTE)."""
+    return {f: view.load(field_loc(frame, slot, f), FIELD_DEFAULTS[f], order="plain",
+                         deps=deps) for f in fields}
 
 
 def write_frame_slot(view: StepView, frame: int, slot: int, values: dict[str, Any]) -> None:

@@ -110,6 +110,8 @@ def _header(result: CheckResult) -> Text:
     style = "bold red" if result.failed else "bold green"
     t.append("\nverdict: ")
     t.append(result.verdict, style=style)
+    if result.memory != "sc":
+        t.append(f"\nmemory model: {result.memory}", style="cyan")
     if not result.shipped:
         t.append(f"\nnever in a mainline release: {result.shipped_note}", style="yellow")
     return t

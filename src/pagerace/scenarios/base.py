@@ -6,6 +6,13 @@ is one of the axes of `pagerace matrix`) and `build(params) -> Program`, which w
 CPUs' programs against the kernel model's public API. The same contract serves the
 catalog and a scenario file a kernel developer writes to model their own patch.
 
+Every scenario also takes `memory` (MEMORY_PARAM, added unless the scenario declares its
+own): the memory model the program is explored under - "sc" (the default: sequential
+consistency, every pinned verdict and count), "tso", "relaxed", or "arch", the scenario's
+architecture's own (kernel/memory_model.py: x86 -> tso, arm64 / riscv / loongarch ->
+relaxed; "sc" for a scenario without an `arch` parameter). It is not a matrix axis and
+is in the resolved parameters only when given.
+
 A definition that cannot be right fails when it is constructed, at import, with a
 `ScenarioDefinitionError`: a default outside the parameter's choices, a repeated choice,
 a matrix axis without choices, a parameter name declared twice, `matrix_rows` naming no
@@ -18,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pagerace.engine.program import Program
+from pagerace.kernel.memory_model import MEMORY_CHOICES, resolve_memory
 
 
 class ParamError(ValueError):
@@ -71,11 +79,17 @@ class Scenario:
                 f"parameter (matrix: "
                 f"{', '.join(p.name for p in self.params if p.matrix) or 'none'})")
 
+    @property
+    def all_params(self) -> tuple[Param, ...]:
+        """The declared parameters, then `memory` unless the scenario declares it."""
+        own = tuple(self.params)
+        return own if any(p.name == MEMORY for p in own) else own + (MEMORY_PARAM,)
+
     def param(self, name: str) -> Param:
-        for p in self.params:
+        for p in self.all_params:
             if p.name == name:
                 return p
-        known = ", ".join(p.name for p in self.params) or "none"
+        known = ", ".join(p.name for p in self.all_params)
         raise ParamError(f"scenario {self.name} has no parameter {name!r} (known: {known})")
 
     def resolve(self, given: Mapping[str, str]) -> dict[str, str]:
@@ -91,8 +105,12 @@ class Scenario:
 
     def build(self, given: Mapping[str, str]) -> Program:
         params = self.resolve(given)
+        declared = any(p.name == MEMORY for p in self.params)
         try:
-            prog = self.build_program(params)
+            prog = self.build_program(params if declared else
+                                      {k: v for k, v in params.items() if k != MEMORY})
+            if not declared and MEMORY in params:
+                prog.memory = resolve_memory(params[MEMORY], params.get("arch"))
         except ParamError:
             raise
         except ValueError as e:
@@ -102,6 +120,14 @@ class Scenario:
 
     def matrix_params(self) -> list[Param]:
         return [p for p in self.params if p.matrix]
+
+
+MEMORY = "memory"
+MEMORY_PARAM = Param(
+    MEMORY, "sc", MEMORY_CHOICES,
+    "the memory model to explore under - sc: sequential consistency; tso: x86-TSO; "
+    "relaxed: ARMv8 / RVWMO without load buffering (docs/memory-models.md); arch: the "
+    "architecture's own (x86 -> tso; arm64, riscv, loongarch -> relaxed)")
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, str]:

@@ -25,7 +25,8 @@ from pagerace.kernel.step import Gen
 from pagerace.kernel.tlb import tlb_eviction_program
 from pagerace.scenarios.base import Param
 
-SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G3", "G3-frozen-bit")
+SEED_GENERATIONS = ("G0", "rw-tails", "G1", "G1b", "G2", "G2-noacquire", "G3",
+                    "G3-frozen-bit")
 WALKERS = ("pfn", "pagecache", "compaction")
 
 HVO_PARAMS = (

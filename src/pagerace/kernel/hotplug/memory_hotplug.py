@@ -39,6 +39,7 @@ from pagerace.kernel import struct_page as sp
 from pagerace.kernel.buddy import FREE_LOC
 from pagerace.kernel.descriptor import read_desc
 from pagerace.kernel.handle import KernelHandle
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.page_ref import ref_count_value
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FLAGS, PAGE_TYPE, REFCOUNT, ghost_loc
@@ -101,7 +102,7 @@ def BUG(func: str, message: str) -> Violation:  # noqa: N802 - the kernel's name
 def PageBuddy(k: KernelHandle, pfn: int, func: str) -> Gen:  # noqa: N802 - the kernel's name
     """PageBuddy(page): here, whether pfn sits in the buddy allocator's free ranges."""
     def fn(view: StepView, outcome: int) -> bool:
-        free = any(a <= pfn < b for a, b in view.load(FREE_LOC, ()))
+        free = any(a <= pfn < b for a, b in locked_load(view, FREE_LOC, ()))
         view.note(f"{func}: PageBuddy(pfn {pfn}) = {free}", func=func, pfn=pfn,
                   access="read")
         return free
@@ -132,7 +133,7 @@ def pfn_to_online_page(k: KernelHandle, pfn: int) -> Gen:
     cpu = k.cpu
 
     def fn(view: StepView, outcome: int) -> int | None:
-        flags = view.load(section_loc(nr), SECTION_BOOT)
+        flags = locked_load(view, section_loc(nr), SECTION_BOOT)
         online = bool(flags & SECTION_IS_ONLINE and flags & SECTION_HAS_MEM_MAP)
         view.note(f"pfn_to_online_page(pfn {pfn}): section {nr} "
                   f"{'online' if online else 'not online: NULL'}", func="pfn_to_online_page",

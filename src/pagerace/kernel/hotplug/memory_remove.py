@@ -43,6 +43,7 @@ from pagerace.kernel.hotplug.memory_hotplug import (
     set_block_state,
 )
 from pagerace.kernel.hotplug.offline_pages import memory_block_offline
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.tlbflush import flush_tlb_all, flush_tlb_kernel_range
 from pagerace.kernel.vmemmap import RO, free_frame, read_pte, set_pte
@@ -61,7 +62,7 @@ def try_remove_memory(k: KernelHandle, block: int) -> Gen:
     """All blocks must be offline (check_memblock_offlined_cb); then the memory block
     devices go and arch_remove_memory() tears the range down."""
     def offlined(view: StepView, outcome: int) -> bool:
-        return bool(view.load(block_loc(block), "online") == "offline")
+        return bool(locked_load(view, block_loc(block), "online") == "offline")
     if not (yield Atomic(offlined, f"try_remove_memory: check_memblock_offlined_cb "
                          f"(memory{block})")):
         return -EBUSY
@@ -83,7 +84,7 @@ def arch_remove_memory(k: KernelHandle, block: int) -> Gen:
 def section_deactivate(k: KernelHandle, nr: int) -> Gen:
     """Clear SECTION_HAS_MEM_MAP, free the section's memmap, then section_mem_map = NULL."""
     def clear_has_mem_map(view: StepView, outcome: int) -> None:
-        flags = view.load(section_loc(nr), SECTION_BOOT)
+        flags = locked_load(view, section_loc(nr), SECTION_BOOT)
         view.store(section_loc(nr), flags & ~SECTION_HAS_MEM_MAP)
         view.note(f"section_deactivate: section {nr}: ~SECTION_HAS_MEM_MAP",
                   func="section_deactivate", access="write")

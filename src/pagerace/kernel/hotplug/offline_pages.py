@@ -49,6 +49,7 @@ from pagerace.kernel.hotplug.memory_hotplug import (
     page_count,
     set_block_state,
 )
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FIELD_DEFAULTS, FLAGS, REFCOUNT, field_loc, read_pte
 
@@ -80,9 +81,9 @@ def wait_for_change(k: KernelHandle, pfn: int, func: str) -> Gen:
 
     def snapshot(view: StepView) -> tuple[object, object]:
         pte = read_pte(view, k, g.vpage(pfn))
-        ref = view.load(field_loc(pte[0], g.slot(pfn), REFCOUNT),
+        ref = locked_load(view, field_loc(pte[0], g.slot(pfn), REFCOUNT),
                         FIELD_DEFAULTS[REFCOUNT]) if pte else None
-        return ref, view.load(FREE_LOC, ())
+        return ref, locked_load(view, FREE_LOC, ())
 
     seen = yield Atomic(lambda view, _: snapshot(view), f"{func}: cond_resched (retry)")
     yield Await(lambda view: snapshot(view) != seen,

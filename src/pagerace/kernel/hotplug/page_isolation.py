@@ -38,6 +38,7 @@ from pagerace.kernel.hotplug.memory_hotplug import (
     page_count,
     section_loc,
 )
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 
 
@@ -70,7 +71,7 @@ def test_pages_isolated(k: KernelHandle, start_pfn: int, end_pfn: int) -> Gen:
     func = "test_pages_isolated"
 
     def all_isolated(view: StepView, outcome: int) -> bool:
-        return all(view.load(isolate_loc(pb), False)
+        return all(locked_load(view, isolate_loc(pb), False)
                    for pb in k.hotplug.geometry.pageblocks(start_pfn, end_pfn))
     if not (yield Atomic(all_isolated, f"{func}: get_pageblock_isolate")):
         return -EBUSY, start_pfn
@@ -92,7 +93,7 @@ def offline_mem_sections(k: KernelHandle, start_pfn: int, end_pfn: int) -> Gen:
     returns NULL from now on (checks.py's HeldAcrossOffline watches this step)."""
     for nr in k.hotplug.geometry.sections(start_pfn, end_pfn):
         def fn(view: StepView, outcome: int, nr: int = nr) -> None:
-            flags = view.load(section_loc(nr), SECTION_BOOT)
+            flags = locked_load(view, section_loc(nr), SECTION_BOOT)
             view.store(section_loc(nr), flags & ~SECTION_IS_ONLINE)
             view.note(f"offline_mem_sections: section {nr} is no longer online",
                       func="offline_mem_sections", access="write", section=nr)
@@ -137,7 +138,7 @@ def __offline_isolated_pages(k: KernelHandle, start_pfn: int,
 
 def del_page_from_free_list(pfn: int, func: str) -> Gen:
     def fn(view: StepView, outcome: int) -> None:
-        view.store(FREE_LOC, subtract(tuple(view.load(FREE_LOC, ())), pfn, pfn + 1))
+        view.store(FREE_LOC, subtract(tuple(locked_load(view, FREE_LOC, ())), pfn, pfn + 1))
         view.note(f"{func}: del_page_from_free_list(pfn {pfn})", func=func, pfn=pfn,
                   access="alloc")
     yield Atomic(fn, f"{func}: del_page_from_free_list [pfn {pfn}]")

@@ -46,6 +46,7 @@ from pagerace.kernel.hotplug.memory_hotplug import (
     WARN,
     MemoryNotifier,
 )
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import FLAGS, REFCOUNT, ghost_loc
 
@@ -73,7 +74,7 @@ def alloc_contig_range(k: KernelHandle, chunk: Chunk) -> Gen:
     """alloc_contig_range(start, end): isolate, migrate, take the free pages, and hand each
     page out with refcount 1 (split_free_pages / set_page_refcounted)."""
     def take(view: StepView, outcome: int) -> bool:
-        ranges = tuple(view.load(buddy.FREE_LOC, ()))
+        ranges = tuple(locked_load(view, buddy.FREE_LOC, ()))
         if not buddy.is_free(ranges, chunk.start, chunk.start + chunk.nr):
             return False
         view.store(buddy.FREE_LOC, buddy.subtract(ranges, chunk.start,

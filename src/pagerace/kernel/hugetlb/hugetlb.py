@@ -41,6 +41,7 @@ from pagerace.kernel import struct_page as sp
 from pagerace.kernel.descriptor import read_desc, write_desc
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.hugetlb import hvo
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.page_ref import ref_count_value
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT
@@ -131,7 +132,7 @@ def free_huge_folio(k: KernelHandle, folio: int) -> Gen:
 def dissolve_free_hugetlb_folio(k: KernelHandle, folio: int, order: int) -> Gen:
     """dissolve_free_hugetlb_folio(): a free pool folio goes back to the buddy."""
     def check(view: StepView, outcome: int) -> bool:
-        return bool(view.load(pool_loc(folio), None) == "free")
+        return bool(locked_load(view, pool_loc(folio), None) == "free")
     if not (yield Atomic(check, "dissolve_free_hugetlb_folio: folio_test_hugetlb_freed")):
         return False
     yield from remove_hugetlb_folio(k, folio)

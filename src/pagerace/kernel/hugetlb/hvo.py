@@ -95,7 +95,8 @@ def copy_head_page(k: KernelHandle, folio: int, func: str, fresh: bool = True) -
         src = translate(view, k, g.vpage_first_pfn(v0), FLAGS, "read", func)
         new = alloc_frame(view, k)
         for slot in range(g.descs_per_vmemmap_page):
-            write_frame_slot(view, new, slot, read_frame_slot(view, src.frame, slot, fields))
+            write_frame_slot(view, new, slot,
+                             read_frame_slot(view, src.frame, slot, fields, src.deps))
         view.note(f"alloc frame {new}; copy_page(frame {new}, vmemmap[{v0}] -> frame "
                   f"{src.frame})", func=func, access="copy", vpage=v0, frame=new)
         return new
@@ -104,10 +105,16 @@ def copy_head_page(k: KernelHandle, folio: int, func: str, fresh: bool = True) -
 
 
 def vmemmap_remap_pte(k: KernelHandle, vpage: int, frame: int, perm: str, alias: bool,
-                      func: str) -> Gen:
-    """vmemmap_remap_pte(): set_pte_at() of one vmemmap page; returns the old frame."""
+                      func: str, wmb: bool = False) -> Gen:
+    """vmemmap_remap_pte() / vmemmap_restore_pte(): set_pte_at() of one vmemmap page;
+    returns the old frame. `wmb`: the smp_wmb() before set_pte_at() that orders the
+    copied page contents before the PTE (vmemmap_remap_pte() for the head page since
+    v6.2, vmemmap_restore_pte() always; nothing observable in a promise-free model, where
+    stores are in program order anyway)."""
     def fn(view: StepView, outcome: int) -> int | None:
         old = read_pte(view, k, vpage)
+        if wmb:
+            view.fence("wmb")
         set_pte(view, k, vpage, frame, perm, alias)
         view.note(f"vmemmap[{vpage}]: frame {old[0] if old else 'hole'} -> frame {frame} "
                   f"({perm})", func=func, access="pte", vpage=vpage, frame=frame,
@@ -144,7 +151,7 @@ def vmemmap_remap_free(k: KernelHandle, folio: int, order: int) -> Gen:
         head = reuse[0]
     else:
         head = yield from copy_head_page(k, folio, func)
-        old = yield from vmemmap_remap_pte(k, vpages[0], head, RW, False, func)
+        old = yield from vmemmap_remap_pte(k, vpages[0], head, RW, False, func, wmb=True)
         old_frames += [old] if old is not None else []
     for v in vpages[1:]:
         old = yield from vmemmap_remap_pte(k, v, head, tail_perm, True, func)
@@ -172,7 +179,7 @@ def restore_copy_v6_2(k: KernelHandle, folio: int, vpage: int, new: int, func: s
 
     def fn(view: StepView, outcome: int) -> None:
         src = translate(view, k, folio, FLAGS, "read", func)
-        rows = [read_frame_slot(view, src.frame, s, fields)
+        rows = [read_frame_slot(view, src.frame, s, fields, src.deps)
                 for s in range(g.descs_per_vmemmap_page)]
         rows[:nr] = rows[nr:2 * nr]  # reset_struct_pages: memcpy(start, start + NR, NR)
         for slot, row in enumerate(rows):
@@ -197,7 +204,7 @@ def vmemmap_remap_alloc(k: KernelHandle, folio: int, order: int,
     frames = yield from alloc_vmemmap_page_list(k, len(vpages) - 1, func)
     for v, new in zip(vpages[1:], frames, strict=True):
         yield from restore_copy(k, folio, v, new, "vmemmap_restore_pte")
-        yield from vmemmap_remap_pte(k, v, new, RW, False, "vmemmap_restore_pte")
+        yield from vmemmap_remap_pte(k, v, new, RW, False, "vmemmap_restore_pte", wmb=True)
     yield from flush_tlb_kernel_range(k, vpages.start, vpages.stop, func)
 
 

@@ -37,6 +37,7 @@ from pagerace.kernel.hugetlb.hvo import (
     vmemmap_remap_pte,
     warn_unless_frozen,
 )
+from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
 from pagerace.kernel.tlbflush import flush_tlb_kernel_range
 from pagerace.kernel.vmemmap import (
@@ -76,7 +77,7 @@ def vmemmap_get_tail(k: KernelHandle, order: int, nid: int = 0) -> Gen:
     mine = yield Atomic(fill, f"{func}: alloc_pages_node + prep_compound_tail")
 
     def publish(view: StepView, outcome: int) -> int:
-        cur = view.load(loc, None)
+        cur = locked_load(view, loc, None)
         if cur is None:
             view.store(loc, mine)
             view.note(f"vmemmap_tails[order {order}] = frame {mine}", func=func)
@@ -120,7 +121,7 @@ def restore_copy_v7_1(k: KernelHandle, folio: int, vpage: int, new: int, func: s
 
     def fn(view: StepView, outcome: int) -> None:
         src = translate(view, k, src_pfn, FLAGS, "read", func)
-        row: dict[str, Any] = read_frame_slot(view, src.frame, src.slot, fields)
+        row: dict[str, Any] = read_frame_slot(view, src.frame, src.slot, fields, src.deps)
         for slot in range(g.descs_per_vmemmap_page):
             write_frame_slot(view, new, slot, row)
         view.note(f"fill frame {new} with copies of pfn {src_pfn}'s descriptor", func=func,

@@ -1,0 +1,66 @@
+"""hvo-speculative-walker under the architectures' own memory models (`memory=arch`).
+
+RECORD:
+- G1 (v6.10, bd225530a4c7) fails on a weakly ordered CPU: Will Deacon's objection,
+  <20241128142028.GA3506@willie-the-truck> ("I don't see any memory barriers in
+  page_ref_add_unless() that enforce that e.g. the refcount and the flags are checked in
+  order").
+- G2 (v6.15, "mm/hugetlb_vmemmap: fix memory loads ordering",
+  <20250108074822.722696-1-yuzhao@google.com>, "page_is_fake_head() must be ordered after
+  page_ref_count()"; acked in <20250221154155.GE20567@willie-the-truck>, "I think it
+  resolves the problem I pointed out") passes under `relaxed`: the acquire is on the
+  refcount load (atomic_read_acquire in page_count_writable). An earlier posting with
+  the acquire on the PG_head test is not in the record we could confirm and is not
+  modelled.
+
+FOUND (by the checker; no one in the record states them):
+- G2-noacquire (G2's order with atomic_read, never shipped) passes on the aligned target
+  under `relaxed` too: both of its loads go through the same vmemmap PTE, and the model's
+  per-location coherence on that PTE plus the address dependency of each descriptor read
+  order the fake-head check after the refcount read without the acquire.
+- x86 under `memory=arch` is TSO: the same verdicts as SC on these cells.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pagerace.check.run import run_check
+from pagerace.kernel.memory_model import memory_model_of, resolve_memory
+from pagerace.scenarios.catalog import load_scenario
+
+SEED = "hvo-speculative-walker"
+
+
+def _cell(gen: str, arch: str, memory: str = "arch") -> tuple[str, str]:
+    doc = run_check(load_scenario(SEED), {"gen": gen, "arch": arch, "target": "aligned",
+                                          "memory": memory})
+    kind = "pass" if doc.violation is None else str(doc.violation["kind"])
+    return kind, doc.memory
+
+
+def test_arch_resolves_to_the_architectures_model() -> None:
+    assert memory_model_of("x86") == "tso"
+    for arch in ("arm64-lse", "arm64-nolse", "riscv", "riscv-zacas", "loongarch"):
+        assert memory_model_of(arch) == "relaxed"
+    assert resolve_memory("arch", None) == "sc"
+    assert resolve_memory("relaxed", "x86") == "relaxed"
+
+
+def test_record_g1_fails_on_a_weakly_ordered_cpu() -> None:
+    assert _cell("G1", "arm64-lse") == ("oops", "relaxed")
+
+
+def test_record_g2_passes_under_relaxed() -> None:
+    assert _cell("G2", "arm64-lse") == ("pass", "relaxed")
+
+
+@pytest.mark.parametrize(("arch", "memory"), [("arm64-lse", "relaxed"), ("x86", "tso")])
+def test_found_g2_noacquire_aligned(arch: str, memory: str) -> None:
+    assert _cell("G2-noacquire", arch) == ("pass", memory)
+
+
+def test_the_default_is_sc_and_json_says_so() -> None:
+    doc = run_check(load_scenario(SEED), {"gen": "G2", "arch": "arm64-lse",
+                                          "target": "unaligned"})
+    assert doc.memory == "sc" and doc.to_json()["memory"] == "sc"
