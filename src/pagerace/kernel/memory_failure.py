@@ -49,7 +49,7 @@ from pagerace.engine.violation import Violation
 from pagerace.kernel import folio_put as fp
 from pagerace.kernel import page_ref_add_unless as pra
 from pagerace.kernel import struct_page as sp
-from pagerace.kernel.descriptor import update_desc
+from pagerace.kernel.descriptor import read_desc, update_desc
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.hugetlb.hugetlb import pool_loc
 from pagerace.kernel.hugetlb.hvo import optimized_loc
@@ -80,8 +80,8 @@ def _set_hwpoison(k: KernelHandle, page: int, func: str) -> Gen:
 
 
 def folio_test_hwpoison(k: KernelHandle, folio: int, func: str) -> Gen:
-    flags = yield from sp.read_desc(k, folio, FLAGS, func,
-                                    f"{func}: folio_test_hwpoison [pfn {folio}]")
+    flags = yield from read_desc(k, folio, FLAGS, func,
+                                 f"{func}: folio_test_hwpoison [pfn {folio}]")
     return bool(flags & sp.PG_HWPOISON)
 
 
