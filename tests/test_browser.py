@@ -164,6 +164,7 @@ def test_matrix_cells_open_their_traces(browser: Any, matrix_html: Path) -> None
     assert page.locator('td[data-row="G0"][data-column="x86/tail"] a').count() == 0
 
     page.click('td[data-row="G1"][data-column="x86/tail"] a')
+    page.wait_for_selector(x86, state="visible", timeout=10_000)  # a busy machine is slow
     assert page.locator(x86).is_visible() and page.locator(lse).is_hidden()
     assert page.url.endswith(x86)
     assert r.text(f"{x86}-step-index") == "0"
@@ -173,6 +174,7 @@ def test_matrix_cells_open_their_traces(browser: Any, matrix_html: Path) -> None
     assert r.perm(f"{x86}-vmemmap-map", "1") == "ro"
 
     page.click('td[data-row="G1"][data-column="arm64-lse/tail"] a')
+    page.wait_for_selector(lse, state="visible", timeout=10_000)
     assert page.locator(lse).is_visible() and page.locator(x86).is_hidden()
     page.keyboard.press("ArrowRight")  # the keys now drive the trace on screen
     assert r.text(f"{lse}-step-index") == "1"
@@ -181,6 +183,7 @@ def test_matrix_cells_open_their_traces(browser: Any, matrix_html: Path) -> None
 
     direct = Page(browser, matrix_html)
     page = direct.open(lse)
+    page.wait_for_selector(lse, state="visible", timeout=10_000)
     assert page.locator(lse).is_visible() and page.locator(x86).is_hidden()
     direct.close()
 

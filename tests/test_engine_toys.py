@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator, Hashable, Mapping
+from typing import Any
+
 import pytest
 import toy_programs as toys
 
 from pagerace.engine import Limits, explore, minimize, record_trace, replay
+from pagerace.engine.ops import Op, Store
+from pagerace.engine.program import Program, Property, ThreadSpec
 from pagerace.engine.schedule import Schedule, ScheduleError
 
 
@@ -178,3 +183,17 @@ def test_pct_finds_a_depth_two_bug_that_random_walk_misses() -> None:
     assert pct.violation is not None and pct.violation.kind == "bug"
     assert rnd.violation is None
     assert explore(prog, "dpor").violation is not None  # the exhaustive search finds it
+
+
+def test_a_property_that_raises_is_an_exception_not_a_verdict() -> None:
+    def body() -> Generator[Op, Any, None]:
+        yield Store(("x",), 1)
+
+    def broken(state: Mapping[Hashable, Any]) -> bool:
+        return bool(state[("missing",)] == 1)  # KeyError: a bug in the property
+
+    prog = Program(threads=[ThreadSpec("A", body)],
+                   properties=[Property("broken", "at_end", broken)])
+    r = explore(prog, "dpor")
+    assert r.violation is not None and r.violation.kind == "exception"
+    assert "KeyError" in r.violation.message

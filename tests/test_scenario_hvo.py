@@ -1,9 +1,9 @@
-"""The HVO scenarios: the seed thread's stated verdict, and every matrix cell pinned.
+"""The HVO scenarios: every matrix cell pinned, RECORD or FOUND.
 
-Only one verdict is asserted from the record itself (the June 2024 thread and commit
-bd225530a4c7): G0 on x86, the walker's read before the free and its cmpxchg after the
-remap, faults. Every other cell is pinned as the checker found it (README verdict tables),
-so that a change to the model that flips a verdict is noticed and explained.
+RECORD cells are the ones the kernel record states (each cites its source: the June 2024
+seed thread, Yu Zhao's objection, page_count_writable()'s race diagram and fix); every
+other cell is FOUND - pinned as the checker found it (README verdict tables), so that a
+change to the model that flips a verdict is noticed and explained.
 """
 
 from __future__ import annotations
@@ -20,10 +20,29 @@ from pagerace.engine import explore
 from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.scenarios.catalog import load_scenario
 
-# FOUND (DPOR). arm64-nolse is the former `llsc` column (generic atomic_add_unless loop with
-# an LL/SC cmpxchg); riscv, riscv-zacas and loongarch run their own LL/SC
-# atomic_fetch_add_unless(), so riscv-zacas G0/unaligned and G3 pass (no amocas on that path).
-SEED_PINS = {
+# Where each pinned verdict comes from. RECORD: the kernel record states it (cited);
+# FOUND: the checker (DPOR) found it and no one in the record stated it. arm64-nolse is the
+# former `llsc` column (generic atomic_add_unless loop with an LL/SC cmpxchg); riscv,
+# riscv-zacas and loongarch run their own LL/SC atomic_fetch_add_unless(), so riscv-zacas
+# G0/unaligned and G3 pass (no amocas on that path).
+SEED_THREAD_X86 = ("the seed thread (linux-mm, June 2024): the walker's count read before "
+                   "the free, cmpxchg after the remap; Frank van der Linden's point that "
+                   "x86 LOCK CMPXCHG writes even when the compare fails")
+DEDUP_OBJECTION = ("Yu Zhao's objection to the read-write tails proposal in the June 2024 "
+                   "thread: the walker's increment writes the deduplicated frame")
+PAGE_COUNT_WRITABLE_RACE = ("the race diagram in page_count_writable()'s comment, the v6.15 "
+                            "fix <20250108074822.722696-1-yuzhao@google.com>")
+PAGE_COUNT_WRITABLE_FIX = ("the v6.15 fix <20250108074822.722696-1-yuzhao@google.com>: "
+                           "page_is_fake_head() ordered after page_ref_count()")
+SEED_RECORD: dict[tuple[str, str, str], tuple[str, str]] = {
+    ('G0', 'x86', 'unaligned'): ('oops', SEED_THREAD_X86),
+    **{('rw-tails', arch, 'aligned'): ('dedup-write', DEDUP_OBJECTION)
+       for arch in ARCH_NAMES},
+    **{('G1', arch, 'aligned'): ('oops', PAGE_COUNT_WRITABLE_RACE) for arch in ARCH_NAMES},
+    ('G2', 'x86', 'aligned'): ('pass', PAGE_COUNT_WRITABLE_FIX),
+}
+
+_SEED_PINS = {
     ('G0', 'x86', 'aligned'): 'oops',
     ('G0', 'x86', 'unaligned'): 'oops',
     ('G0', 'arm64-lse', 'aligned'): 'oops',
@@ -97,8 +116,11 @@ SEED_PINS = {
     ('G3', 'loongarch', 'aligned'): 'pass',
     ('G3', 'loongarch', 'unaligned'): 'pass',
 }
+SEED_FOUND = {cell: v for cell, v in _SEED_PINS.items() if cell not in SEED_RECORD}
+assert all(_SEED_PINS[cell] == v for cell, (v, _) in SEED_RECORD.items())
 
-RESTORE_PINS = {
+# every restore cell is FOUND: no record states a verdict of the de-HVO path's walker race
+RESTORE_FOUND = {
     ('G0', 'x86', 'aligned'): 'oops',
     ('G0', 'x86', 'unaligned'): 'pass',
     ('G0', 'arm64-lse', 'aligned'): 'oops',
@@ -183,7 +205,6 @@ def _verdict(name: str, gen: str, arch: str, target: str, **extra: str) -> str:
 def test_seed_thread_verdict_g0_x86_read_before_free_cmpxchg_after_remap() -> None:
     doc = run_check(load_scenario("hvo-speculative-walker"),
                     {"gen": "G0", "arch": "x86", "target": "unaligned"})
-    assert doc.verdict == "violation"
     assert doc.violation is not None and doc.violation["kind"] == "oops"
     assert doc.trace is not None
     steps = doc.trace["steps"]
@@ -195,19 +216,43 @@ def test_seed_thread_verdict_g0_x86_read_before_free_cmpxchg_after_remap() -> No
                  if "set_pte_at" in s["label"] and "ro)" in s["label"])
     cmpxchg = steps[-1]
     assert cmpxchg["thread"] == 1 and "cmpxchg" in cmpxchg["label"]
-    assert first_read < free < remap < cmpxchg["index"]
+    assert first_read < free < remap  # the cmpxchg is the last step
     # the compare failed (the tail's count is 0), yet x86 wrote: the seed's point
     assert any(n.get("compare_failed") for n in cmpxchg["notes"])
 
 
-@pytest.mark.parametrize("cell, expected", sorted(SEED_PINS.items()))
-def test_seed_matrix_cell(cell: tuple[str, str, str], expected: str) -> None:
+def test_every_pinned_seed_cell_is_record_or_found() -> None:
+    assert not set(SEED_RECORD) & set(SEED_FOUND)
+    assert len(SEED_RECORD) + len(SEED_FOUND) == len(_SEED_PINS) == 6 * 2 * len(ARCH_NAMES)
+
+
+@pytest.mark.parametrize("cell", sorted(SEED_RECORD))
+def test_seed_matrix_cell_record(cell: tuple[str, str, str]) -> None:
+    verdict, source = SEED_RECORD[cell]
+    assert _verdict("hvo-speculative-walker", *cell) == verdict, source
+
+
+@pytest.mark.parametrize("cell, expected", sorted(SEED_FOUND.items()))
+def test_seed_matrix_cell_found(cell: tuple[str, str, str], expected: str) -> None:
     assert _verdict("hvo-speculative-walker", *cell) == expected
 
 
-@pytest.mark.parametrize("cell, expected", sorted(RESTORE_PINS.items()))
-def test_restore_matrix_cell(cell: tuple[str, str, str], expected: str) -> None:
+@pytest.mark.parametrize("cell, expected", sorted(RESTORE_FOUND.items()))
+def test_restore_matrix_cell_found(cell: tuple[str, str, str], expected: str) -> None:
     assert _verdict("hvo-restore-vs-walker", *cell) == expected
+
+
+@pytest.mark.parametrize("name, executions, states", [
+    ("hvo-speculative-walker", 12, 3),
+    ("hvo-restore-vs-walker", 5, 2),
+])
+def test_golden_counts(name: str, executions: int, states: int) -> None:
+    """DPOR, default parameters plus G2 / x86 / unaligned (a passing cell)."""
+    sc = load_scenario(name)
+    r = explore(sc.build({"gen": "G2", "arch": "x86", "target": "unaligned"}), "dpor",
+                stop_on_violation=False)
+    assert r.complete and r.violation is None
+    assert (r.stats.executions, len(r.terminal_states)) == (executions, states)
 
 
 @pytest.mark.parametrize("name", ["hvo-speculative-walker", "hvo-restore-vs-walker"])
@@ -220,7 +265,7 @@ def test_passing_cells_reach_their_window(name: str) -> None:
 
 def test_real_geometry_agrees_with_scaled_on_the_seed_cells() -> None:
     for cell in [("G0", "x86", "unaligned"), ("G2", "x86", "aligned"), ("G3", "riscv", "aligned")]:
-        assert _verdict("hvo-speculative-walker", *cell, geometry="real") == SEED_PINS[cell]
+        assert _verdict("hvo-speculative-walker", *cell, geometry="real") == _SEED_PINS[cell]
 
 
 def test_pagecache_walker_under_rcu_is_also_explored() -> None:

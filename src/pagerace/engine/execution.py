@@ -256,6 +256,21 @@ class Execution:
             self.sometimes_hit.update(ctx.witnessed)
 
     def _check_properties(self) -> None:
+        try:
+            self._check_property_predicates()
+        except Exception as e:  # a bug in a property is a model bug, not a verdict
+            self.violation = ViolationRecord(
+                vk.EXCEPTION, f"property check: {type(e).__name__}: {e}")
+            return
+        if self.violation is None and self.finished():
+            end = EndContext(self.visible, tuple(self.results))
+            try:
+                for inst in self._instruments:
+                    inst.at_end(end)
+            except Violation as v:
+                self.violation = v.record()
+
+    def _check_property_predicates(self) -> None:
         for p in self._always:
             if not p.check(self.visible):
                 self.violation = ViolationRecord(
@@ -270,12 +285,6 @@ class Execution:
                     self.violation = ViolationRecord(
                         vk.PROPERTY, f"at end {p.name}: {p.message or 'violated'}")
                     return
-            end = EndContext(self.visible, tuple(self.results))
-            try:
-                for inst in self._instruments:
-                    inst.at_end(end)
-            except Violation as v:
-                self.violation = v.record()
 
     def check_deadlock(self, enabled: list[int] | None = None) -> bool:
         """If live threads exist but none is enabled, record a deadlock; return True.

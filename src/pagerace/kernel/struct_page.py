@@ -19,7 +19,7 @@ real head is then page[1].compound_head - 1 (with the mask encoding: page & info
 
 Leaves out: the hugetlb_optimize_vmemmap_key static branch (assumed enabled: it is
 incremented before any remap, so whenever a fake head exists the check runs),
-PagePoisoned, folio_test_slab; flags other than PG_head / PG_lru.
+PagePoisoned, folio_test_slab; flags other than PG_head / PG_lru / PG_hwpoison.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from pagerace.kernel.vmemmap import FLAGS, FLAGS_1, PAGE_TYPE
 
 PG_LRU = 1 << 5
 PG_HEAD = 1 << 6
-FLAG_NAMES = {PG_LRU: "PG_lru", PG_HEAD: "PG_head"}
+PG_HWPOISON = 1 << 23  # its bit depends on the config; memory_failure.py sets it
+FLAG_NAMES = {PG_LRU: "PG_lru", PG_HEAD: "PG_head", PG_HWPOISON: "PG_hwpoison"}
 
 PGTY_HUGETLB = "hugetlb"
 PGTY_OFFLINE = "offline"

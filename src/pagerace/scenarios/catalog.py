@@ -20,6 +20,7 @@ CATALOG: dict[str, str] = {
     "hvo-restore-vs-walker": "hvo_restore_vs_walker",
     "virtio-mem-going-offline": "virtio_mem_going_offline",
     "hot-remove-vs-walker": "hot_remove_vs_walker",
+    "hvo-memory-failure": "hvo_memory_failure",
 }
 
 

@@ -153,18 +153,15 @@ def references_balanced(k: Kernel, folio: int, page: int) -> Property:
     g = k.geometry
 
     def check(state: Mapping[Hashable, Any]) -> bool:
-        try:
-            if state.get(pool_loc(folio)) == "active":
-                if ref_count(k, state, folio) != 1:
-                    return False
-                mine = pte_of(k, state, g.vpage(page))
-                heads = pte_of(k, state, g.vpage(folio))
-                fake_head = g.slot(page) == 0 and mine is not None and heads is not None \
-                    and mine[0] == heads[0]
-                return fake_head or ref_count(k, state, page) == 0
-            return bool(ref_count(k, state, page) == 0)
-        except Exception:
-            return False
+        if state.get(pool_loc(folio)) == "active":
+            if ref_count(k, state, folio) != 1:
+                return False
+            mine = pte_of(k, state, g.vpage(page))
+            heads = pte_of(k, state, g.vpage(folio))
+            fake_head = g.slot(page) == 0 and mine is not None and heads is not None \
+                and mine[0] == heads[0]
+            return fake_head or ref_count(k, state, page) == 0
+        return bool(ref_count(k, state, page) == 0)
 
     return Property("references-balanced", "at_end", check,
                     f"folio {folio} must end with only the user's reference and pfn {page} "

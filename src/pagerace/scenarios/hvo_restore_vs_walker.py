@@ -57,12 +57,9 @@ def everything_freed(k: Kernel, folio: int, page: int) -> Property:
     nr = 1 << k.geometry.hugetlb_order
 
     def check(state: Mapping[Hashable, Any]) -> bool:
-        try:
-            return bool(ref_count(k, state, folio) == 0
-                        and ref_count(k, state, page) == 0
-                        and buddy.is_free(state.get(buddy.FREE_LOC, ()), folio, folio + nr))
-        except Exception:
-            return False
+        return bool(ref_count(k, state, folio) == 0
+                    and ref_count(k, state, page) == 0
+                    and buddy.is_free(state.get(buddy.FREE_LOC, ()), folio, folio + nr))
 
     return Property("all-references-gone", "at_end", check,
                     f"folio {folio} must be back in the buddy allocator with no reference "
