@@ -41,6 +41,7 @@ from pagerace.kernel.descriptor import read_desc, write_desc
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.hugetlb import hvo
 from pagerace.kernel.hugetlb.hugetlb import enqueue_hugetlb_folio, pool_loc
+from pagerace.kernel.page_ref import ref_count_value
 from pagerace.kernel.spinlock import spin_lock_irq, spin_unlock_irq
 from pagerace.kernel.step import Gen
 from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT
@@ -104,9 +105,9 @@ def update_and_free_hugetlb_folio(k: KernelHandle, folio: int, order: int,
     if order_name == "v6.11":
         yield from _move_hwpoison(k, folio, func)
     if k.gen.hugetlb_frozen_alloc:
-        count = yield from read_desc(k, folio, REFCOUNT, func,
-                                     f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
-                                     f"[pfn {folio}]")
+        count = ref_count_value(k, (yield from read_desc(
+            k, folio, REFCOUNT, func, f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
+            f"[pfn {folio}]")))  # a frozen count reads 0 (the frozen-bit series)
         if count:
             raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): "
                             f"folio {folio} has refcount {count}")
