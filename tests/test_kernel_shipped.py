@@ -1,6 +1,6 @@
 """Shipped or not: the release windows of kernel/shipped.py, cell by cell.
 
-Every expectation below is RECORD: kernel-background.md sections 4, 6 and 9 (arm64 HVO
+Every expectation below is RECORD: docs/kernel-record.md sections 4, 6 and 9 (arm64 HVO
 disabled by 060a2c92d1b6, v6.2 cycle; G0 v5.18-v6.9, G1 bd225530a4c7 v6.10, G2 v6.15,
 G3 v7.1; rw-tails and G1b never merged), riscv's HVO in the 6.4 merge (fix-up
 <20230429-trilogy-jolly-12bf5c53d62d@spud>), loongarch's

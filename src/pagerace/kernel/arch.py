@@ -22,7 +22,7 @@ arch/riscv/include/asm/{atomic,cmpxchg,barrier}.h (amocas.w.aqrl under Zacas in
 __arch_cmpxchg, lr.w/sc.w.rl otherwise); arch/loongarch/include/asm/{atomic,cmpxchg,
 barrier}.h. Architecture facts: Intel SDM (LOCK CMPXCHG always writes), Arm ARM (a failed
 CAS "permits writing the value read"), RISC-V Zacas (amocas "always requires write
-permissions"); kernel-background.md section 4.
+permissions"); docs/kernel-record.md section 4.
 
 Leaves out: powerpc and s390 (powerpc has its own lwarx/stwcx. fetch_add_unless and would
 look like loongarch; s390 CS stores back on some models, like x86); 64-bit atomics;

@@ -1,7 +1,7 @@
 """Atomic instructions on a struct page field, with the architecture profile's semantics.
 
 The instruction-level steps the kernel atomics of page_ref.py are built from; what each
-kernel atomic compiles to, per architecture, is data in arch.py (kernel-background.md
+kernel atomic compiles to, per architecture, is data in arch.py (docs/kernel-record.md
 section 4):
 
 - `cmpxchg_desc` / `try_cmpxchg_desc`: arch_cmpxchg / arch_atomic_try_cmpxchg. When the

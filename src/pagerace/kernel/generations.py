@@ -1,6 +1,6 @@
 """The generations of the HVO vs speculative-reference protocol: one entry each.
 
-Each generation is a selectable variant of the kernel (kernel-background.md section 6).
+Each generation is a selectable variant of the kernel (docs/kernel-record.md section 6).
 Its entry names the functions that differ - page_ref_add_unless() (page_ref_add_unless.py,
 from include/linux/page_ref.h of that version) and HVO / de-HVO (hugetlb/hvo.py and
 hugetlb/hvo_v7_1.py, from mm/hugetlb_vmemmap.c) - and the facts that differ:

@@ -6,7 +6,7 @@ re-enable would face, not a bug anyone can hit today; the matrix marks such cell
 answer is the overlap of two release windows, both data here:
 
 - a generation's window: the mainline releases that carried its page_ref_add_unless() /
-  HVO code (kernel-background.md section 6): G0 v5.18-v6.9 (e7d324850bfc), G1
+  HVO code (docs/kernel-record.md section 6): G0 v5.18-v6.9 (e7d324850bfc), G1
   v6.10-v6.14 (bd225530a4c7), G2 v6.15-v7.0 ("mm/hugetlb_vmemmap: fix memory loads
   ordering"), G3 from v7.1 (622026e87c40, 32c440d67e6c, 01b1d0ffb6f7). Never shipped:
   rw-tails (the June 2024 proposal), G1b (an mm-tree patch, Dec 2024, whose mainline

@@ -1,6 +1,6 @@
 """hot-remove-vs-walker: a walker holding a struct page pointer into a range being removed.
 
-The story (linux-mm, June 2024; kernel-background.md section 7): virtio-mem frees struct
+The story (linux-mm, June 2024; docs/kernel-record.md section 7): virtio-mem frees struct
 page metadata only by offlining and removing a whole Linux memory block
 (offline_and_remove_memory() -> try_remove_memory() -> arch_remove_memory()); on x86 the
 vmemmap of the removed sections is then unmapped and its frames freed, so a speculative

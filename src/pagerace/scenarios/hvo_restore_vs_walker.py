@@ -1,6 +1,6 @@
 """hvo-restore-vs-walker: de-HVO while a speculative walker races (the free path).
 
-The story (kernel-background.md sections 2 and 6): a hugetlb folio whose vmemmap HVO has
+The story (docs/kernel-record.md sections 2 and 6): a hugetlb folio whose vmemmap HVO has
 remapped read-only is in a user's hands. CPU 1, the user, drops the last reference:
 free_huge_folio() -> remove_hugetlb_folio() -> __update_and_free_hugetlb_folio():
 hugetlb_vmemmap_restore_folio() (de-HVO: fresh read-write frames, tails rewritten) and

@@ -1,6 +1,6 @@
 """hvo-speculative-walker: the race diagram of commit bd225530a4c7 (v6.10).
 
-The story (linux-mm, June 2024; kernel-background.md sections 2-6): CPU 2, a speculative
+The story (linux-mm, June 2024; docs/kernel-record.md sections 2-6): CPU 2, a speculative
 PFN walker such as compaction's isolate_migratepages_block(), has seen pfn `page1` while
 it was an LRU page. CPU 1 frees that page; its block is then allocated as a hugetlb folio
 (the page becomes a tail - a fake head when its descriptor starts a vmemmap page), HVO

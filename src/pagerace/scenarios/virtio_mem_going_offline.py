@@ -1,6 +1,6 @@
 """virtio-mem-going-offline: a speculative reference on a fake-offline page vs offlining.
 
-The story (linux-mm, June 2024, David Hildenbrand; kernel-background.md section 7): every
+The story (linux-mm, June 2024, David Hildenbrand; docs/kernel-record.md section 7): every
 fake-offline chunk of an online Linux memory block holds a refcount of 1 and PageOffline.
 To remove the block, virtio-mem offlines it (offline_and_remove_memory()); the mainline
 driver (driver=mainline, still in v7.x) drops its reference in MEM_GOING_OFFLINE so that
