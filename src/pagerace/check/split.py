@@ -4,7 +4,7 @@ Dask cluster (engine/parallel.py), with the same result either way.
 `explore_check(program, ref, params, opts, progress)`:
 
 - `--jobs 1`, a sampler (random, pct), or a replay: `explore` in this process;
-- `--jobs N` (N > 1): a short in-process probe first (`PARALLEL_AFTER` seconds): most
+- `--jobs N` (N > 1): a short in-process probe first (`opts.split_after`, 0.5 s): most
   checks finish in it, with no process started. One that does not is explored again from
   the start split over N local processes (the probe's work is thrown away, so the result
   is the whole search's, exactly as one process finds it);
@@ -28,8 +28,6 @@ from pagerace.check.options import CheckOptions
 from pagerace.engine import ExplorationResult, Limits, Program, explore
 from pagerace.engine.parallel import SPLITTABLE, explore_parallel
 
-PARALLEL_AFTER = 0.5  # seconds of in-process exploration before splitting over --jobs
-
 Progress = Callable[[Any], None]
 
 
@@ -47,9 +45,9 @@ class ScenarioProgram:
 
 
 def explore_check(program: Program, ref: str, params: Mapping[str, str], opts: CheckOptions,
-                  progress: Progress | None = None,
-                  parallel_after: float = PARALLEL_AFTER) -> ExplorationResult:
+                  progress: Progress | None = None) -> ExplorationResult:
     limits = opts.limits()
+    parallel_after = opts.split_after
     split = opts.strategy in SPLITTABLE and (opts.jobs > 1 or opts.cluster is not None)
     if split and opts.cluster is None and parallel_after > 0:
         user = limits.max_seconds
@@ -76,4 +74,4 @@ def explore_check(program: Program, ref: str, params: Mapping[str, str], opts: C
                                 depth=opts.split_depth, progress=progress)
 
 
-__all__ = ["PARALLEL_AFTER", "ScenarioProgram", "explore_check"]
+__all__ = ["ScenarioProgram", "explore_check"]
