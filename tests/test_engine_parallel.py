@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from pagerace.engine import ExplorationResult, Limits, Program, explore
 from pagerace.engine.parallel import explore_parallel, frontier
+from pagerace.engine.splitplan import uniform
 
 
 class Inline(Executor):
@@ -73,7 +74,8 @@ def test_the_split_really_hands_out_subtrees() -> None:
     # DFS knows its frontier in advance: nothing guessed is wasted
     dfs = explore_parallel(factory, "dfs", Inline(), 2, stop_on_violation=False, depth=2)
     assert dfs.parallel["wasted"] == 0
-    assert dfs.parallel["subtrees"] == len(frontier(factory(), "dfs", 2, Limits()))
+    cuts = uniform(factory(), Limits(), 2)
+    assert dfs.parallel["subtrees"] == len(frontier(factory(), "dfs", cuts, Limits()))
 
 
 @pytest.mark.parametrize("strategy", ["dfs", "dpor"])
@@ -105,7 +107,7 @@ def test_progress_ends_with_the_whole_tree() -> None:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rp.program_spec, st.sampled_from(["dfs", "dpor"]), st.booleans(),
-       st.integers(1, 5))
+       st.one_of(st.none(), st.integers(1, 5)))
 def test_random_programs_split_give_the_sequential_result(
-        spec: object, strategy: str, stop: bool, depth: int) -> None:
+        spec: object, strategy: str, stop: bool, depth: int | None) -> None:
     same(functools.partial(rp.build, spec), strategy, stop, depth)  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
 """Parallel exploration: one naive DFS or Source-DPOR search split over worker processes,
 with the same result as one process.
 
-`explore_parallel(factory, strategy, executor, ...)` runs the top `depth` levels of the
-search itself (subtree.py `TopSearch`) and the subtrees below them in `executor` (a
+`explore_parallel(factory, strategy, executor, ...)` runs the top part of the search
+itself (subtree.py `TopSearch`, cut where splitplan.py says, or at one `depth`) and the
+subtrees below the cuts in `executor` (a
 `concurrent.futures.Executor`: a process pool, or a Dask cluster's executor). Everything
 is merged in the order the sequential search visits it, so the verdict, the execution,
 sleep-blocked and step counts, the distinct terminal states and the first violation (and
@@ -29,7 +30,7 @@ boundary, so each worker builds the program itself (once per process when the fa
 hashable).
 
 Leaves out: the random and pct samplers (run them with more samples instead), and load
-balancing inside a subtree (a big subtree is one task; `depth` sets the granularity).
+balancing inside a subtree (a big subtree is one task: splitplan.py sizes the cuts).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from pagerace.engine.progress import INTERVAL, Progress, ProgressFn, Throttle
 from pagerace.engine.result import ExplorationResult, Found
 from pagerace.engine.runner import drive, run_one
 from pagerace.engine.schedule import Schedule
+from pagerace.engine.splitplan import Prefix, plan, uniform
 from pagerace.engine.strategy import Strategy
 from pagerace.engine.subtree import Request, Subtree, subtree_search, top_search
 from pagerace.engine.tree import TreeSearch
@@ -55,8 +57,6 @@ from pagerace.engine.violation import ViolationRecord
 
 ProgramFactory = Callable[[], Program]
 SPLITTABLE = ("dfs", "dpor")
-TASKS_PER_JOB = 8  # aim for this many subtrees per worker when choosing the depth
-MAX_DEPTH = 24
 
 
 @dataclass
@@ -115,11 +115,11 @@ def explore_subtree(factory: ProgramFactory, strategy: str, sub: Subtree, limits
                          search.requests(), r.limit_hit)
 
 
-def frontier(program: Program, strategy: str, depth: int, limits: Limits,
+def frontier(program: Program, strategy: str, cuts: frozenset[Prefix], limits: Limits,
              speculate: bool = True) -> list[Subtree]:
-    """The subtrees at `depth`, in sequential order, as the top part would meet them
+    """The subtrees at `cuts`, in sequential order, as the top part would meet them
     (with `speculate`: as if every enabled thread were explored there)."""
-    top = top_search(program, strategy, depth, speculate)
+    top = top_search(program, strategy, cuts, speculate)
     strat = _wrap(top, program, limits, False)
     out: list[Subtree] = []
     while strat.new_execution():
@@ -128,21 +128,6 @@ def frontier(program: Program, strategy: str, depth: int, limits: Limits,
         if top.frontier is not None:
             out.append(top.frontier)
     return out
-
-
-def choose_depth(program: Program, strategy: str, limits: Limits, jobs: int
-                 ) -> tuple[int, list[Subtree]]:
-    """The smallest depth with at least TASKS_PER_JOB subtrees per job (fewer if the
-    program is shallow), and its guessed frontier."""
-    best = (1, frontier(program, strategy, 1, limits))
-    for d in range(1, MAX_DEPTH + 1):
-        subs = frontier(program, strategy, d, limits) if d > 1 else best[1]
-        if not subs:
-            break  # every run ends above d: no deeper split exists
-        best = (d, subs)
-        if len(subs) >= TASKS_PER_JOB * jobs:
-            break
-    return best
 
 
 class _Pool:
@@ -223,15 +208,13 @@ def explore_parallel(factory: ProgramFactory, strategy: str, executor: Executor,
         raise ValueError("a preemption bound needs the dfs strategy")
     program = factory()
     budget = Budget(limits)
-    if depth is None:
-        depth, guesses = choose_depth(program, strategy, limits, jobs)
-    else:
-        guesses = frontier(program, strategy, depth, limits)
+    cuts = plan(program, limits, jobs) if depth is None else uniform(program, limits, depth)
+    guesses = frontier(program, strategy, cuts, limits)
     # DFS's guesses are its frontier: submit them all; DPOR's only a window ahead
     window = len(guesses) if strategy == "dfs" else max(2, 2 * jobs)
     pool = _Pool(executor, factory, strategy, limits, stop_on_violation, check_determinism,
                  guesses, window)
-    top = top_search(program, strategy, depth)
+    top = top_search(program, strategy, cuts)
     strat = _wrap(top, program, limits, check_determinism)
     result = ExplorationResult(strategy=strategy)
     throttle = Throttle(progress)
@@ -292,7 +275,8 @@ def explore_parallel(factory: ProgramFactory, strategy: str, executor: Executor,
     if result.found and result.stats.first_violation_seconds is None:
         result.stats.first_violation_seconds = budget.elapsed()
     result.finish(sometimes, hit, budget.elapsed())
-    result.parallel = {"jobs": jobs, "depth": depth, "subtrees": pool.used,
+    result.parallel = {"jobs": jobs, "cuts": len(cuts),
+                       "depth": max((len(c) for c in cuts), default=0), "subtrees": pool.used,
                        "submitted": pool.submitted,
                        "wasted": max(0, pool.submitted - pool.used)}
     if progress is not None:
@@ -310,5 +294,5 @@ def _vacuous(result: ExplorationResult, limits: Limits) -> None:
                 SOMETIMES, "no execution reaches: " + ", ".join(missing)), Schedule(())))
 
 
-__all__ = ["SPLITTABLE", "ProgramFactory", "SubtreeResult", "choose_depth",
-           "explore_parallel", "explore_subtree", "frontier"]
+__all__ = ["SPLITTABLE", "ProgramFactory", "SubtreeResult", "explore_parallel",
+           "explore_subtree", "frontier"]

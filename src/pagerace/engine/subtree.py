@@ -1,17 +1,18 @@
-"""Splitting a tree search at depth d: the top part and the subtrees below it.
+"""Splitting a tree search: the top part and the subtrees below its cuts.
 
-The parallel explorer (parallel.py) runs the top `d` levels of naive DFS or Source-DPOR
-itself and hands each subtree below to a worker. Two searches, both the ordinary ones
+The parallel explorer (parallel.py) runs the top part of naive DFS or Source-DPOR
+itself and hands each subtree below a cut to a worker. Two searches, both the ordinary ones
 (dfs.py, dpor.py) with a few hooks changed:
 
-- `TopSearch`: the sequential search, but a run that reaches depth d stops there and
+- `TopSearch`: the sequential search, but a run that reaches a cut (splitplan.py: a set
+  of prefixes, one on every path that goes deep enough) stops there and
   names the subtree it would have entered (`frontier`): the choices to it and the sleep
   set its root would inherit. The caller gets that subtree's result, feeds the backtrack
   additions it returns for the top nodes (`apply`) and lets the search move on, exactly
   as if it had explored the subtree itself.
-- `SubtreeSearch`: explores one subtree. Nodes above d follow the prefix and are never
+- `SubtreeSearch`: explores one subtree. Nodes above the cut follow the prefix and are never
   backtracked (`TreeSearch.floor`); the root of the subtree starts with the given sleep
-  set. DPOR races whose earlier event lies above d are not applied: they are returned in
+  set. DPOR races whose earlier event lies above the cut are not applied: they are returned in
   the order found (`requests`) for the caller to apply to its own top nodes.
 
 Why that is exact: what a subtree explores depends only on its path (events, enabled
@@ -33,6 +34,7 @@ from pagerace.engine.dfs import NaiveDFS
 from pagerace.engine.dpor import SourceDPOR
 from pagerace.engine.execution import Execution, Footprint
 from pagerace.engine.schedule import Choice
+from pagerace.engine.splitplan import Prefix
 from pagerace.engine.tree import Node, SleepEntry, TreeSearch
 
 if TYPE_CHECKING:
@@ -75,9 +77,11 @@ def _base(strategy: str) -> type[TreeSearch]:
 
 
 class _Top(TreeSearch):
-    """Stops every run at depth `ceiling` and names the subtree found there."""
+    """Stops a run whose path reaches one of `cuts` and names the subtree found there."""
 
-    ceiling = 1
+    cuts: frozenset[Prefix] = frozenset()
+    shallow = 0  # the shortest and longest cut
+    deep = -1
     speculate = False
     frontier: Subtree | None = None
 
@@ -86,13 +90,14 @@ class _Top(TreeSearch):
         return super().new_execution()
 
     def next_choice(self, ex: Execution) -> Choice | None:
-        if self.pos < self.ceiling:
+        if not self.shallow <= self.pos <= self.deep or \
+                tuple((c.thread, c.outcome) for c in self.path) not in self.cuts:
             return super().next_choice(ex)
         if len(ex.events) > self.taken:
             self._took(ex)
         enabled = ex.enabled()
         if not enabled:
-            return None  # the run ends at depth d by itself: a leaf of the top part
+            return None  # the run ends at the cut by itself: a leaf of the top part
         node = self._blank_node(enabled)
         if self.stack:
             self.inherit_sleep(self.stack[-1], node)
@@ -152,7 +157,7 @@ class TopDFS(_Top, NaiveDFS):
 class TopDPOR(_Top, SourceDPOR):
     def apply(self, requests: list[Request]) -> None:
         for j, initials, thread in requests:
-            self._add_backtrack(j, self.ceiling, list(initials), thread)
+            self._add_backtrack(j, len(self.stack), list(initials), thread)
 
 
 class SubDFS(_Sub, NaiveDFS):
@@ -178,11 +183,14 @@ class SubDPOR(_Sub, SourceDPOR):
                 self._requests.append(req)
 
 
-def top_search(program: Program, strategy: str, depth: int,
+def top_search(program: Program, strategy: str, cuts: frozenset[Prefix],
                speculate: bool = False) -> TopDFS | TopDPOR:
     _base(strategy)
     top: TopDFS | TopDPOR = TopDFS(program) if strategy == "dfs" else TopDPOR(program)
-    top.ceiling = depth
+    top.cuts = cuts
+    if cuts:
+        top.shallow = min(len(c) for c in cuts)
+        top.deep = max(len(c) for c in cuts)
     top.speculate = speculate
     top.frontier = None
     return top
