@@ -233,7 +233,7 @@ def walkers_table(args: argparse.Namespace, cells: list[tuple[str, str, str]]) -
     print(f"{'walkers':>7} {'CPUs':>4} {'agree':>7} {'SPIN states':>11} "
           f"{'pr execs':>9} {'SPIN s':>8} {'pan s':>7} {'pr s':>7} {'ratio':>7} "
           f"{'pan/pr':>7}")
-    for w in (1, 2, 3):
+    for w in args.walkers:
         sp = spin_cells(cells, args, w, "real")
         t_pr, pr = pagerace_cells(cells, {"geometry": "real", "walkers": str(w),
                                           "tlb": "current"}, args.jobs)
@@ -285,6 +285,8 @@ def main() -> int:
                     help="pagerace workers, and SPIN cells built at once")
     ap.add_argument("--cells", choices=("all", "x86"), default="all",
                     help="the real-geometry cells: all 36 cross-checked, or the x86 column")
+    ap.add_argument("--walkers", type=int, nargs="*", default=[1, 2, 3],
+                    help="walker counts of the real-geometry table (none: skip it)")
     ap.add_argument("--max-walkers", type=int, default=4, help="growth: up to N+1 CPUs")
     ap.add_argument("--max-seconds", type=float, default=120.0,
                     help="growth: pagerace's time limit per check")
@@ -303,7 +305,8 @@ def main() -> int:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     archs = ["x86"] if args.cells == "x86" else list(ARCHS)
     cells = [(g, a, t) for g in GENS for a in archs for t in TARGETS]
-    walkers_table(args, cells)
+    if args.walkers:
+        walkers_table(args, cells)
     growth(args)
     if args.seed_matrix:
         seed_matrix(args)
