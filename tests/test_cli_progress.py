@@ -16,11 +16,11 @@ from pagerace.scenarios.catalog import load_scenario
 class FakeProgress:
     executions: int = 1234
     rate: float = 567.4
-    states: int = 89
+    distinct_states: int = 89
     depth: int = 12
     max_depth: int = 40
     elapsed: float = 2.25
-    estimate: float | None = 0.35
+    fraction: float | None = 0.35
 
 
 class Tty(io.StringIO):
@@ -32,8 +32,8 @@ def test_progress_text_reports_every_figure() -> None:
     text = progress_text(FakeProgress()).plain
     assert text == ("exploring: 1,234 executions (567/s), 89 states, depth 12/40, 2.2 s, "
                     "~35%")
-    assert "~" not in progress_text(FakeProgress(estimate=None)).plain
-    assert progress_text(FakeProgress(estimate=1.7)).plain.endswith("~100%")
+    assert "~" not in progress_text(FakeProgress(fraction=None)).plain
+    assert progress_text(FakeProgress(fraction=1.7)).plain.endswith("~100%")
 
 
 def test_silent_with_json_or_without_a_terminal() -> None:

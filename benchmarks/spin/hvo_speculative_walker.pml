@@ -1,7 +1,7 @@
 /*
  * hvo-speculative-walker in Promela: the same two CPUs and the same shared-memory steps as
  * pagerace's scenario (src/pagerace/scenarios/hvo_speculative_walker.py, walker=pfn,
- * geometry=scaled), for timing SPIN against pagerace on the seed matrix.
+ * tlb=current, geometry=scaled or real, walkers=1..4), for timing SPIN against pagerace.
  *
  * Build one cell:
  *   spin -DGEN=G0 -DARCH=X86 -DTARGET=UNALIGNED -a hvo_speculative_walker.pml
@@ -9,11 +9,15 @@
  *   GEN    in G0 RW_TAILS G1 G1B G2 G3
  *   ARCH   in X86 ARM64_LSE LLSC RISCV_ZACAS
  *   TARGET in ALIGNED UNALIGNED
+ *   -DREAL         the real geometry (default: scaled)
+ *   -DWALKERS=N    N walker CPUs on page1 (default 1; pagerace's walkers=N)
  *
  * CPU 1 (proctype cpu1): put_page(page1); alloc_hugetlb_folio(containing page1);
  * hugetlb_vmemmap_optimize_folio(); enqueue_hugetlb_folio(); dequeue_hugetlb_folio().
- * CPU 2 (proctype walker): get_page_unless_zero(page1) as page_ref_add_unless() of the
- * generation; put_page(page1) if it got a reference.
+ * CPUs 2.. (proctype walker, one per walker): get_page_unless_zero(page1) as
+ * page_ref_add_unless() of the generation; put_page(page1) if it got a reference.
+ * synchronize_rcu() snapshots every walker's read-side state in one step, then waits for
+ * each walker found inside, in CPU order (kernel/rcu.py).
  *
  * One `atomic` block per pagerace step, in pagerace's order. Every descriptor access
  * translates pfn -> vmemmap page -> (frame, permission) through the pte_* arrays in the
@@ -21,6 +25,9 @@
  *
  * Geometry (scaled): 4 descriptors per vmemmap page, the folio is pfns 16..31 (order 4) =
  * vmemmap pages 4..7; page1 = 20 (aligned: starts vmemmap page 5) or 21 (unaligned).
+ * Geometry (real, -DREAL): 64 descriptors per vmemmap page, the folio is pfns 512..1023
+ * (order 9) = vmemmap pages 8..15; page1 = 576 or 577. Every byte variable becomes a
+ * short there (pfns and descriptor indexes exceed 255).
  *
  * Properties (assertions; each sets a ghost flag named after pagerace's violation kind, so
  * pan prints e.g. "assertion violated !(oops)"):
@@ -140,6 +147,20 @@
 #error unknown ARCH
 #endif
 
+#ifndef WALKERS
+#define WALKERS 1
+#endif
+
+#ifdef REAL
+/* geometry (real): 4 KiB pages, 64-byte struct page, 2 MiB folio */
+#define byte short
+#define PER 64           /* descriptors per vmemmap page */
+#define ORDER 9
+#define FOLIO 512        /* the block the folio will occupy: pfns 512..1023 */
+#define NPAGES 512
+#define V0 8             /* first vmemmap page of the folio */
+#define NV 8             /* vmemmap pages 8..15 */
+#else
 /* geometry (scaled) */
 #define PER 4            /* descriptors per vmemmap page */
 #define ORDER 4
@@ -147,12 +168,13 @@
 #define NPAGES 16
 #define V0 4             /* first vmemmap page of the folio */
 #define NV 4             /* vmemmap pages 4..7 */
-#define NF 6             /* frames: 0..3 boot frames of vmemmap pages 4..7; 4..5 fresh */
+#endif
+#define NF (NV + 2)      /* frames: 0..NV-1 boot frames of the folio's vmemmap; 2 fresh */
 #define NOFRAME 255
 #if TARGET == ALIGNED
-#define PAGE1 20
+#define PAGE1 (FOLIO + PER)
 #else
-#define PAGE1 21
+#define PAGE1 (FOLIO + PER + 1)
 #endif
 
 #define PG_LRU 1
@@ -180,7 +202,7 @@ byte flg[NF * PER];
 byte chead[NF * PER];
 bool pt_huge[NF * PER];
 byte flags1[NF * PER];
-byte frame_next = 4;
+byte frame_next = NV;
 bool frame_freed[NF];
 /* buddy: pfn FOLIO + i free? */
 bool bfree[NPAGES];
@@ -188,9 +210,9 @@ bool bfree[NPAGES];
 byte pool = P_NONE;
 bool optimized = 0;
 byte vtail = NOFRAME;
-/* RCU per CPU (0: CPU 1, 1: CPU 2) */
-byte nest[2];
-byte rgen[2];
+/* RCU per CPU (0: CPU 1, w: walker w) */
+byte nest[1 + WALKERS];
+byte rgen[1 + WALKERS];
 /* ghost flags of the properties */
 bool oops, dedup, refneg, warn, bug, unbalanced, unmodelled;
 
@@ -329,13 +351,27 @@ inline put_page(pg) {
   fi
 }
 
-/* synchronize_rcu() on CPU 1 (index 0); the other CPU is the walker (index 1) */
+/* synchronize_rcu() on CPU 1 (index 0): one snapshot of every walker, then one wait
+   per walker found inside a section, in CPU order */
 inline synchronize_rcu() {
-  atomic { bug = (nest[0] > 0); assert(!bug); waiting = (nest[1] > 0); wg = rgen[1] };
-  if
-  :: waiting -> atomic { (nest[1] == 0 || rgen[1] != wg) -> skip }
-  :: else -> skip
-  fi
+  atomic {
+    bug = (nest[0] > 0); assert(!bug);
+    w = 1;
+    do
+    :: w <= WALKERS -> waiting[w] = (nest[w] > 0); wg[w] = rgen[w]; w++
+    :: else -> break
+    od
+  };
+  w = 1;
+  do
+  :: w <= WALKERS ->
+     if
+     :: waiting[w] -> atomic { (nest[w] == 0 || rgen[w] != wg[w]) -> skip }
+     :: else -> skip
+     fi;
+     w++
+  :: else -> break
+  od
 }
 
 /* vmemmap_remap_pte() */
@@ -370,10 +406,12 @@ inline free_frame(fr) {
 }
 
 proctype cpu1() {
-  byte v, idx, p, g, f, info, head, ord, newf, tailf, wg;
+  byte v, idx, p, g, f, info, head, ord, newf, tailf, w;
+  byte wg[1 + WALKERS];
   byte old[NV];
   short c, found;
-  bool ro, writes, huge, waiting, done;
+  bool ro, writes, huge, done;
+  bool waiting[1 + WALKERS];
 
   /* put_page(page1): the LRU folio dies */
   put_page(PAGE1);
@@ -523,14 +561,14 @@ inline add_unless(pg, ret) {
 }
 
 inline rcu_read_lock() {
-  atomic { if :: nest[1] == 0 -> rgen[1]++ :: else -> skip fi; nest[1]++ }
+  atomic { if :: nest[me] == 0 -> rgen[me]++ :: else -> skip fi; nest[me]++ }
 }
 
 inline rcu_read_unlock() {
-  atomic { bug = (nest[1] == 0); assert(!bug); nest[1]-- }
+  atomic { bug = (nest[me] == 0); assert(!bug); nest[me]-- }
 }
 
-proctype walker() {
+proctype walker(byte me) {
   byte v, idx, p, g, f, info, head, ord, h;
   short c, found;
   bool ro, writes, huge, got;
@@ -598,7 +636,11 @@ init {
     refc[(PAGE1 / PER - V0) * PER + PAGE1 % PER] = 1;
     flg[(PAGE1 / PER - V0) * PER + PAGE1 % PER] = PG_LRU;
     run cpu1();
-    run walker()
+    i = 1;
+    do
+    :: i <= WALKERS -> run walker(i); i++
+    :: else -> break
+    od
   };
   (_nr_pr == 1);
   /* references-balanced (scenarios/common.py) */

@@ -18,6 +18,10 @@ class CheckOptions:
     preemption_bound: int | None = None
     minimize: bool = True
     replay: str | None = None  # a schedule to re-run instead of exploring
+    jobs: int = 1  # processes for one exploration (check/split.py); 1: this process
+    cluster: str | None = None  # a Dask scheduler's address to run on instead
+    split_depth: int | None = None  # where a split exploration cuts the tree (None: chosen)
+    split_after: float = 0.5  # seconds in this process before a --jobs check splits
 
     def limits(self) -> Limits:
         return Limits(self.max_executions, self.max_seconds, self.max_steps,

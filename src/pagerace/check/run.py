@@ -2,8 +2,9 @@
 
 `run_check` explores the scenario's program with the chosen strategy (or re-runs one
 schedule with `CheckOptions.replay`), minimizes a counterexample, records its trace, and
-says whether the configuration ever shipped (`shipped_of`). A progress callback, when
-given, reaches the engine only if its `explore` accepts one.
+says whether the configuration ever shipped (`shipped_of`). The exploration runs in this
+process or split over `opts.jobs` processes or a cluster (split.py); a progress
+callback, when given, reaches the engine.
 
 Leaves out: parsing options (cli/) and rendering (report/).
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from pagerace.check.options import CheckOptions
 from pagerace.check.result import CheckResult
+from pagerace.check.split import explore_check
 from pagerace.engine import Schedule, explore, minimize, record_trace
 from pagerace.kernel.shipped import shipped
 from pagerace.report.trace_json import trace_to_dict
@@ -67,13 +69,11 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
         violation = trace.violation
         stats = {"executions": 1, "seconds": 0.0}
     else:
-        extra: dict[str, Any] = {}
-        if progress is not None and explore_supports_progress():
-            extra["progress"] = progress
-        result = explore(program, opts.strategy, opts.limits(), seed=opts.seed,
-                         pct_depth=opts.pct_depth, **extra)
+        result = explore_check(program, name, params, opts, progress)
         violation = result.violation
         stats = result.stats.to_json()
+        if result.parallel:
+            stats["parallel"] = dict(result.parallel)
         sometimes = result.sometimes
         complete = result.complete
         trace = None

@@ -1,4 +1,10 @@
-"""`pagerace check SCENARIO`: explore one configuration; exit 0 pass, 1 violation, 2 bad input."""
+"""`pagerace check SCENARIO`: explore one configuration; exit 0 pass, 1 violation, 2 bad input.
+
+`--jobs N` (default: one per core) splits a long exploration over N processes and
+`--cluster ADDRESS` over a Dask cluster, with the same verdict, counts and first
+violation as one process (check/split.py). On a terminal a progress line on stderr shows
+executions, rate, states, depth and the estimated share explored (silent with `--json`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from pagerace.cli.options import (
     check_output_path,
     exploration_options,
     merge_params,
+    parallel_options,
     param_options,
 )
 from pagerace.cli.progress import progress_line
@@ -29,6 +36,7 @@ from pagerace.scenarios.catalog import load_scenario
 @click.argument("scenario")
 @param_options
 @exploration_options
+@parallel_options("the exploration (split into subtrees)")
 @click.option("--replay", "replay_schedule", default=None, metavar="SCHEDULE",
               help="Re-run this schedule instead of exploring.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

@@ -6,12 +6,13 @@ configuration never ran in a mainline release), then the minimized trace of each
 distinct failure. `--json` prints the list of per-cell result objects; `--markdown` the
 table as the README shows it. Exit status 0 when the matrix ran (the table is the
 answer); with `--fail-on-violation`, 1 if any cell found a violation; 2 on bad input.
+Cells run in `--jobs` local processes or on the Dask cluster of `--cluster`; on a
+terminal a progress line on stderr counts cells and executions (silent with `--json`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -19,7 +20,14 @@ import click
 
 from pagerace.check.matrix import run_matrix
 from pagerace.cli.errors import BadInput
-from pagerace.cli.options import check_options_from, check_output_path, exploration_options
+from pagerace.cli.options import (
+    check_options_from,
+    check_output_path,
+    exploration_options,
+    jobs_of,
+    parallel_options,
+)
+from pagerace.cli.progress import matrix_progress_text, progress_line
 from pagerace.report.atomic import write_atomic
 from pagerace.report.html import render_matrix_html
 from pagerace.report.markdown import matrix_markdown
@@ -39,20 +47,19 @@ from pagerace.scenarios.catalog import load_scenario
               help="Print the table as markdown (as README.md and docs/ show it).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
               help="Write a self-contained HTML report of the matrix.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per core).")
+@parallel_options("the cells")
 @click.option("--fail-on-violation", is_flag=True, help="Exit 1 if any cell fails.")
 def matrix(scenario: str, params: tuple[str, ...], as_json: bool, as_markdown: bool,
-           html_path: str | None, jobs: int | None, fail_on_violation: bool,
-           **kw: Any) -> int:
+           html_path: str | None, fail_on_violation: bool, **kw: Any) -> int:
     """Check every combination of SCENARIO's matrix parameters."""
     if as_json and as_markdown:
         raise BadInput("--json and --markdown exclude each other")
     check_output_path(html_path, "HTML report")
     try:
         sc = load_scenario(scenario)
-        m = run_matrix(sc, scenario, parse_assignments(params), check_options_from(kw),
-                       jobs or os.cpu_count() or 1)
+        with progress_line(enabled=not as_json, render=matrix_progress_text) as progress:
+            m = run_matrix(sc, scenario, parse_assignments(params), check_options_from(kw),
+                           jobs_of(kw), progress=progress)
     except ValueError as e:  # unknown scenario, bad parameter or schedule, bad limits
         raise BadInput(str(e)) from None
     if as_json:

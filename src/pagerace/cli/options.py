@@ -36,12 +36,34 @@ def exploration_options(f: F) -> F:
     return f
 
 
+def parallel_options(what: str) -> Callable[[F], F]:
+    """`--jobs N` and `--cluster ADDRESS`; `what` says what runs in parallel."""
+
+    def deco(f: F) -> F:
+        f = click.option("--cluster", default=None, metavar="ADDRESS",
+                         help=f"Run {what} on the Dask scheduler at ADDRESS "
+                         "(e.g. tcp://host:8786; needs pagerace[cluster]).")(f)
+        return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                            help=f"Worker processes for {what} (default: one per "
+                            "core; 1: this process only).")(f)
+
+    return deco
+
+
+def jobs_of(kw: dict[str, Any]) -> int:
+    import os
+
+    jobs = kw.get("jobs")
+    return int(jobs) if jobs is not None else (os.cpu_count() or 1)
+
+
 def check_options_from(kw: dict[str, Any], replay: str | None = None) -> CheckOptions:
     return CheckOptions(
         strategy=kw["strategy"], max_executions=kw["max_executions"],
         max_seconds=kw["max_seconds"], max_steps=kw["max_steps"], seed=kw["seed"],
         pct_depth=kw["pct_depth"], preemption_bound=kw["preemption_bound"],
-        minimize=not kw["no_minimize"], replay=replay)
+        minimize=not kw["no_minimize"], replay=replay, jobs=jobs_of(kw),
+        cluster=kw.get("cluster"))
 
 
 def param_options(f: F) -> F:

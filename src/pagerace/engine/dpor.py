@@ -202,11 +202,16 @@ class SourceDPOR(TreeSearch):
             seen.add(ek.thread)
             if not any(ek.vc[em.thread] >= em.pos for em in v[:idx]):
                 initials.append(ek.thread)
-        node = stack[j]
+        self._add_backtrack(j, i, initials, ei.thread)
+
+    def _add_backtrack(self, j: int, i: int, initials: list[int], thread: int) -> None:
+        """Reverse the race of node j's event with event i (of `thread`): add an initial
+        of v to j's backtrack set unless one is there already."""
+        node = self.stack[j]
         if node.backtrack.intersection(initials):
             return
         usable = [q for q in initials if q in node.enabled]
         if not usable:
             return  # not reversible: the later step was blocked before the earlier one
-        q = ei.thread if ei.thread in usable else usable[0]
+        q = thread if thread in usable else usable[0]
         node.backtrack.add(q)

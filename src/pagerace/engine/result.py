@@ -60,6 +60,7 @@ class ExplorationResult:
     stats: Stats = field(default_factory=Stats)
     complete: bool = False  # the whole space was covered (no limit cut it short)
     limit_hit: str | None = None  # "executions" | "time" when a limit stopped the search
+    parallel: dict[str, int] = field(default_factory=dict)  # split-search figures (parallel.py)
     # terminal state key -> fingerprint: one SHA-256 per distinct state (statekey.py)
     _fingerprints: dict[Hashable, str] = field(default_factory=dict, repr=False,
                                                compare=False)

@@ -90,6 +90,7 @@ class TreeSearch:
         self.blocked = False  # the current execution was cut off by a sleep set
         self.started = False
         self.exhausted = False
+        self.floor = 0  # nodes below this depth are never backtracked (a subtree's prefix)
 
     # -- hooks ---------------------------------------------------------------------------
     def first_backtrack(self, node: Node, options: list[int]) -> set[int]:
@@ -189,8 +190,8 @@ class TreeSearch:
     def _pick(node: Node, options: list[int]) -> int:
         return node.prev if node.prev in options else options[0]
 
-    def _new_node(self, enabled: list[int]) -> Node | None:
-        """A node for the current state, with its first choice; None if sleep-blocked."""
+    def _blank_node(self, enabled: list[int]) -> Node:
+        """A node for the current state, below the top of the stack, with nothing chosen."""
         parent = self.stack[-1] if self.stack else None
         prev = parent.thread if parent else -1
         pre = 0
@@ -198,7 +199,12 @@ class TreeSearch:
             pre = parent.preemptions + (
                 1 if parent.prev >= 0 and parent.prev != parent.thread
                 and parent.prev in parent.enabled else 0)
-        node = Node(enabled=enabled, prev=prev, preemptions=pre)
+        return Node(enabled=enabled, prev=prev, preemptions=pre)
+
+    def _new_node(self, enabled: list[int]) -> Node | None:
+        """A node for the current state, with its first choice; None if sleep-blocked."""
+        parent = self.stack[-1] if self.stack else None
+        node = self._blank_node(enabled)
         if parent is not None:
             self.inherit_sleep(parent, node)
         options = [t for t in enabled if not self._asleep(node, t) and self.allowed(node, t)]
@@ -209,7 +215,7 @@ class TreeSearch:
         return node
 
     def _backtrack(self) -> bool:
-        while self.stack:
+        while len(self.stack) > self.floor:
             node = self.stack[-1]
             assert node.outcomes is not None and node.event is not None
             self.on_backtrack(node)
