@@ -18,6 +18,7 @@ class CheckOptions:
     preemption_bound: int | None = None
     minimize: bool = True
     replay: str | None = None  # a schedule to re-run instead of exploring
+    symmetry: bool = True  # stateful: reduce by the program's declared symmetry
 
     def limits(self) -> Limits:
         return Limits(self.max_executions, self.max_seconds, self.max_steps,

@@ -71,7 +71,7 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
         if progress is not None and explore_supports_progress():
             extra["progress"] = progress
         result = explore(program, opts.strategy, opts.limits(), seed=opts.seed,
-                         pct_depth=opts.pct_depth, **extra)
+                         pct_depth=opts.pct_depth, symmetry=opts.symmetry, **extra)
         violation = result.violation
         stats = result.stats.to_json()
         sometimes = result.sometimes

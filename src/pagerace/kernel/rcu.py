@@ -30,6 +30,7 @@ from pagerace.engine.view import StepView
 from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.step import Gen
+from pagerace.kernel.symmetry import CpuPairs
 
 
 def nesting_loc(cpu: int) -> tuple[str, int, str]:
@@ -100,7 +101,7 @@ def synchronize_rcu(k: KernelHandle, caller: str = "synchronize_rcu") -> Gen:
     me = k.cpu
     ncpus = k.config.ncpus
 
-    def snapshot(view: StepView, outcome: int) -> tuple[tuple[int, int], ...]:
+    def snapshot(view: StepView, outcome: int) -> CpuPairs:
         inside = []
         for cpu in range(ncpus):
             n = view.load(nesting_loc(cpu), 0)
@@ -116,7 +117,7 @@ def synchronize_rcu(k: KernelHandle, caller: str = "synchronize_rcu") -> Gen:
         else:
             view.note("synchronize_rcu: no CPU inside a read-side section: grace period "
                       "ends", func="synchronize_rcu", access="rcu", waiting=[])
-        return tuple(inside)
+        return CpuPairs(inside)  # CPU numbers, typed for renaming (symmetry.py)
 
     inside = yield Atomic(snapshot, f"{caller}: synchronize_rcu() [CPU {me}]")
     for i, (cpu, gen) in enumerate(inside):
