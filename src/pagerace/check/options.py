@@ -22,6 +22,7 @@ class CheckOptions:
     cluster: str | None = None  # a Dask scheduler's address to run on instead
     split_depth: int | None = None  # where a split exploration cuts the tree (None: chosen)
     split_after: float = 0.5  # seconds in this process before a --jobs check splits
+    symmetry: bool = True  # stateful: reduce by the program's declared symmetry
 
     def limits(self) -> Limits:
         return Limits(self.max_executions, self.max_seconds, self.max_steps,

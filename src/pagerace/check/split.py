@@ -55,7 +55,8 @@ def explore_check(program: Program, ref: str, params: Mapping[str, str], opts: C
                        parallel_after if user is None else min(user, parallel_after),
                        limits.max_steps, limits.preemption_bound)
         first = explore(program, opts.strategy, probe, seed=opts.seed,
-                        pct_depth=opts.pct_depth, progress=progress)
+                        pct_depth=opts.pct_depth, progress=progress,
+                        symmetry=opts.symmetry)
         if first.limit_hit != "time" or (user is not None and user <= parallel_after):
             return first
         if user is not None:
@@ -63,7 +64,7 @@ def explore_check(program: Program, ref: str, params: Mapping[str, str], opts: C
                             limits.max_steps, limits.preemption_bound)
     if not split:
         return explore(program, opts.strategy, limits, seed=opts.seed,
-                       pct_depth=opts.pct_depth, progress=progress)
+                       pct_depth=opts.pct_depth, progress=progress, symmetry=opts.symmetry)
     factory = ScenarioProgram(ref, tuple(sorted(params.items())))
     if opts.cluster is not None:
         with cluster_pool(opts.cluster) as (executor, threads):

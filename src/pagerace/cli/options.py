@@ -17,7 +17,11 @@ def exploration_options(f: F) -> F:
     opts = [
         click.option("--strategy", type=click.Choice(STRATEGIES), default="dpor",
                      show_default=True, help="dpor: Source-DPOR + sleep sets; dfs: naive "
-                     "exhaustive; random: seeded random walk; pct: PCT with --pct-depth."),
+                     "exhaustive; random: seeded random walk; pct: PCT with --pct-depth; "
+                     "stateful: a visited set over canonical states (symmetry, ample sets)."),
+        click.option("--symmetry/--no-symmetry", default=True, show_default=True,
+                     help="stateful: store one state per renaming of the CPUs the scenario "
+                     "declares interchangeable."),
         click.option("--max-executions", type=click.IntRange(min=1), default=None,
                      help="Stop after this many executions (random/pct default 1000)."),
         click.option("--max-seconds", type=click.FloatRange(min=0.0, min_open=True),
@@ -62,6 +66,7 @@ def check_options_from(kw: dict[str, Any], replay: str | None = None) -> CheckOp
         strategy=kw["strategy"], max_executions=kw["max_executions"],
         max_seconds=kw["max_seconds"], max_steps=kw["max_steps"], seed=kw["seed"],
         pct_depth=kw["pct_depth"], preemption_bound=kw["preemption_bound"],
+        symmetry=kw.get("symmetry", True),
         minimize=not kw["no_minimize"], replay=replay, jobs=jobs_of(kw),
         cluster=kw.get("cluster"))
 

@@ -2,7 +2,10 @@
 
 Strategies (one file each, behind the protocol of strategy.py): "dfs" (naive
 exhaustive, the reference, dfs.py), "dpor" (Source-DPOR with sleep sets, dpor.py),
-"random" (seeded random walk, random_walk.py) and "pct" (PCT with depth d, pct.py).
+"random" (seeded random walk, random_walk.py), "pct" (PCT with depth d, pct.py) and
+"stateful" (a visited set over canonical states with symmetry and ample sets,
+stateful.py: not a `Strategy`, it keeps states alive instead of re-running executions;
+`symmetry=False` ignores the program's symmetry, `por=False` its ample sets).
 Preemption bounding (preemption.py) wraps "dfs"; the nondeterminism check
 (determinism.py) wraps every strategy. An exhaustive search that completes without
 reaching a `sometimes` property reports the check as vacuous: a violation of kind
@@ -26,16 +29,19 @@ from pagerace.engine.random_walk import DEFAULT_SAMPLES, RandomWalk
 from pagerace.engine.result import ExplorationResult, Found
 from pagerace.engine.runner import drive
 from pagerace.engine.schedule import Schedule
+from pagerace.engine.stateful import explore_stateful
 from pagerace.engine.strategy import Strategy
 from pagerace.engine.violation import ViolationRecord
 
-STRATEGIES = ("dpor", "dfs", "random", "pct")
+STRATEGIES = ("dpor", "dfs", "random", "pct", "stateful")
 SOMETIMES = "sometimes"
 
 
 def make_strategy(program: Program, strategy: str, limits: Limits, seed: int = 0,
                   pct_depth: int = 3) -> Strategy:
     """The strategy named `strategy`, wrapped as `limits` ask (no determinism check)."""
+    if strategy == "stateful":
+        raise ValueError("the stateful search is not a Strategy: call explore()")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
     if limits.preemption_bound is not None and strategy != "dfs":
@@ -58,16 +64,21 @@ def explore(program: Program, strategy: str = "dpor", limits: Limits | None = No
             seed: int = 0, pct_depth: int = 3, stop_on_violation: bool = True,
             progress: ProgressFn | None = None,
             on_execution: Callable[[Execution], None] | None = None,
-            check_determinism: bool = True) -> ExplorationResult:
+            check_determinism: bool = True, symmetry: bool = True,
+            por: bool = True) -> ExplorationResult:
     """Explore `program`. `progress` is called at most about four times a second with a
     `Progress` (progress.py); `on_execution` sees every maximal execution (for
     measurements). A thread body that is not deterministic raises NondeterminismError
     (determinism.py), unless `check_determinism` is False."""
     limits = limits or Limits()
-    strat = make_strategy(program, strategy, limits, seed, pct_depth)
-    if check_determinism:
-        strat = DeterminismCheck(strat, program)
-    result = drive(program, strat, limits, stop_on_violation, progress, on_execution)
+    if strategy == "stateful":
+        result = explore_stateful(program, limits, symmetry, por, stop_on_violation,
+                                  progress)
+    else:
+        strat = make_strategy(program, strategy, limits, seed, pct_depth)
+        if check_determinism:
+            strat = DeterminismCheck(strat, program)
+        result = drive(program, strat, limits, stop_on_violation, progress, on_execution)
     exhaustive = result.complete and limits.preemption_bound is None
     if exhaustive and not result.found:
         missing = [name for name, ok in result.sometimes.items() if not ok]

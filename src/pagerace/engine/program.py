@@ -14,6 +14,10 @@ Properties (named, typed oracles, in the style of stateright):
   (`view.witness(name)`, a tracepoint inside the step that does the interesting thing);
   an exhaustive exploration that never reaches it reports the check as vacuous.
 
+A `symmetry` (symmetry.py) declares interchangeable threads (walker CPUs running the same
+body on the same page) and how renaming them renames the state; the stateful strategy
+(stateful.py) stores one state per orbit.
+
 Partial-order reduction explores one representative interleaving per Mazurkiewicz trace,
 so an `always` predicate is checked on the states of those representatives: it is exact
 for predicates over locations that the steps establishing them write, and a predicate that
@@ -29,6 +33,7 @@ from typing import Any, Literal
 
 from pagerace.engine.instrument import Instrument
 from pagerace.engine.ops import Op
+from pagerace.engine.symmetry import Symmetry
 
 ThreadBody = Callable[[], Generator[Op, Any, Any]]
 PropertyKind = Literal["always", "at_end", "sometimes"]
@@ -61,6 +66,9 @@ class Program:
     name: str = "program"
     instruments: Sequence[Instrument] = ()  # observers of every step (instrument.py)
     memory: str = "sc"  # the memory model steps run under (engine/memory/)
+    # interchangeable threads and the renaming of state (symmetry.py); only the stateful
+    # strategy uses it
+    symmetry: Symmetry | None = None
 
     def __post_init__(self) -> None:
         if not self.threads:
@@ -68,6 +76,8 @@ class Program:
         names = [p.name for p in self.properties]
         if len(names) != len(set(names)):
             raise ValueError("property names must be unique")
+        if self.symmetry is not None:
+            self.symmetry.validate(len(self.threads))
         from pagerace.engine.memory import MODELS
         if self.memory not in MODELS:
             raise ValueError(f"unknown memory model {self.memory!r} "

@@ -24,6 +24,8 @@ class Stats:
     steps: int = 0  # steps applied in total, replays included
     seconds: float = 0.0
     first_violation_seconds: float | None = None
+    states: int = 0  # canonical states stored (stateful search only)
+    transitions: int = 0  # transitions executed (stateful search only)
 
     @property
     def executions_per_second(self) -> float:
@@ -40,6 +42,8 @@ class Stats:
             "executions_per_second": round(self.executions_per_second, 1),
             "first_violation_seconds": (None if self.first_violation_seconds is None
                                         else round(self.first_violation_seconds, 4)),
+            **({"states": self.states, "transitions": self.transitions}
+               if self.states else {}),
         }
 
 

@@ -42,6 +42,7 @@ from pagerace.engine.violation import Violation
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.memory_model import read_newest
 from pagerace.kernel.step import Gen
+from pagerace.kernel.symmetry import CpuPairs
 
 
 def nesting_loc(cpu: int) -> tuple[str, int, str]:
@@ -109,9 +110,10 @@ def local_irq_enable(k: KernelHandle) -> Gen:
         yield from _exit(k, "local_irq_enable")
 
 
-class Waiting(tuple[tuple[int, int], ...]):
+class Waiting(CpuPairs):
     """What the snapshot returns: the (cpu, gen) pairs to wait for - a plain tuple in
-    traces - and whether the step ran under a weak memory model."""
+    traces, typed as CPU numbers for renaming (symmetry.py) - and whether the step ran
+    under a weak memory model (a renamed copy is a plain CpuPairs: not weak)."""
 
     weak: bool
 
@@ -146,13 +148,13 @@ def synchronize_rcu(k: KernelHandle, caller: str = "synchronize_rcu") -> Gen:
         view.fence("mb")
         return Waiting(inside, view.weak)
 
-    inside: Waiting = yield Atomic(snapshot, f"{caller}: synchronize_rcu() [CPU {me}]")
+    inside: CpuPairs = yield Atomic(snapshot, f"{caller}: synchronize_rcu() [CPU {me}]")
     for i, (cpu, gen) in enumerate(inside):
         last = i == len(inside) - 1
         yield Await(_section_over(cpu, gen),
                     f"synchronize_rcu: CPU {cpu}'s section has ended"
                     + (": grace period ends" if last else ""))
-    if inside.weak and inside:
+    if getattr(inside, "weak", False) and inside:
         yield Atomic(_grace_period_end(tuple(c for c, _ in inside)),
                      "synchronize_rcu: smp_mb() after the grace period")
 

@@ -53,6 +53,7 @@ from pagerace.kernel.irq import (
 )
 from pagerace.kernel.memory_model import locked_load
 from pagerace.kernel.step import Gen
+from pagerace.kernel.symmetry import CpuList
 from pagerace.kernel.tlb import invalidate
 
 FLUSH_MODES = ("ipi", "broadcast")
@@ -111,11 +112,11 @@ def _broadcast(k: Kernel, req: FlushRequest, name: str,
 
 
 def _send_ipis(k: Kernel, req: FlushRequest, name: str,
-               func: str) -> Callable[[StepView, int], tuple[int, ...]]:
+               func: str) -> Callable[[StepView, int], CpuList]:
     me = k.cpu
     vpages = request_range(req)
 
-    def fn(view: StepView, outcome: int) -> tuple[int, ...]:
+    def fn(view: StepView, outcome: int) -> CpuList:
         parts = [f"local {_dropped(me, invalidate(view, me, vpages))}"]
         queued = []
         for cpu in range(k.config.ncpus):
@@ -132,7 +133,7 @@ def _send_ipis(k: Kernel, req: FlushRequest, name: str,
         view.note(f"{name}({describe_request(req)}): on_each_cpu(wait=1): "
                   + "; ".join(parts) + wait, func=func, access="tlb-flush",
                   vpage=req[0] if req else None, mode="ipi", waiting=queued)
-        return tuple(queued)
+        return CpuList(queued)  # CPU numbers, typed for renaming (symmetry.py)
     return fn
 
 

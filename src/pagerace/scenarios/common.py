@@ -5,7 +5,8 @@ page, geometry, walker kind); `TLB_PARAMS` the TLB model and the walker's contex
 with the hot-remove scenario (`tlb_config`, `tlb_threads`); `walker_program` is the
 speculative reference taker as the kernel has it per walker kind and context;
 `references_balanced` states "no reference leaked or lost" for a folio that ends in a
-user's hands.
+user's hands; `walker_symmetry` declares walker CPUs interchangeable (each with its TLB
+eviction pseudo-thread, if any) for the stateful search (engine/symmetry.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from pagerace.engine.program import Property, ThreadSpec
+from pagerace.engine.symmetry import Symmetry
 from pagerace.kernel.arch import ARCH_NAMES
 from pagerace.kernel.compaction import isolate_migratepages_pfn
 from pagerace.kernel.generations import GENERATION_NAMES
@@ -22,6 +24,7 @@ from pagerace.kernel.hugetlb.hugetlb import pool_loc
 from pagerace.kernel.kernel import Kernel
 from pagerace.kernel.observe import pte_of, ref_count
 from pagerace.kernel.step import Gen
+from pagerace.kernel.symmetry import cpu_symmetry
 from pagerace.kernel.tlb import tlb_eviction_program
 from pagerace.scenarios.base import Param
 
@@ -166,3 +169,21 @@ def references_balanced(k: Kernel, folio: int, page: int) -> Property:
     return Property("references-balanced", "at_end", check,
                     f"folio {folio} must end with only the user's reference and pfn {page} "
                     f"with none: a reference was leaked or lost")
+
+
+def walker_symmetry(nthreads: int, walker_cpus: range, evictions: bool) -> Symmetry | None:
+    """Walker CPUs `walker_cpus` run thread `cpu` each (thread i on CPU i below them) and,
+    with `evictions`, the eviction pseudo-threads that follow in the same order: each CPU's
+    threads form one block, and the blocks are interchangeable. None for one walker."""
+    if len(walker_cpus) < 2:
+        return None
+    first = nthreads - len(walker_cpus) if evictions else None
+    cpus: list[int | None] = [t if t < walker_cpus.stop else None for t in range(nthreads)]
+    blocks: list[tuple[int, ...]] = []
+    for i, c in enumerate(walker_cpus):
+        if first is None:
+            blocks.append((c,))
+        else:
+            cpus[first + i] = c
+            blocks.append((c, first + i))
+    return cpu_symmetry(cpus, [blocks])

@@ -25,6 +25,10 @@ remap (the read of 0 through page1's original read-write mapping).
 Parameters: gen, arch, target (matrix axes), geometry, walker, walkers (1-4 walker CPUs
 on the same page: how the cost grows with the number of CPUs), and the TLB model
 (common.TLB_PARAMS): tlb, tlb_flush, context (preemptible | irq-off), tlb_evict.
+
+Symmetry: the walkers run the same body on the same page, so they are declared
+interchangeable (common.walker_symmetry) and the window is witnessed by any walker; the
+stateful search stores one state per renaming of them.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from pagerace.scenarios.common import (
     tlb_config,
     tlb_threads,
     walker_program,
+    walker_symmetry,
 )
 
 WINDOW = "walker-reads-in-window"
@@ -55,9 +60,11 @@ def build(params: Mapping[str, str]) -> Program:
     geometry = geometry_of(params["geometry"])
     folio = 1 << geometry.hugetlb_order  # the block the folio will occupy
     page1 = target_pfn(geometry, folio, params["target"])
-    window = Tracepoint(WINDOW, cpu=1, pfn=page1, field=REFCOUNT, value=0,
-                        boot_mapping=True)
     walkers = int(params["walkers"])
+    # any walker reading in the window witnesses it (one tracepoint per walker CPU): the
+    # walkers are interchangeable, so the property must not single one out
+    windows = [Tracepoint(WINDOW, cpu=c, pfn=page1, field=REFCOUNT, value=0,
+                          boot_mapping=True) for c in range(1, 1 + walkers)]
     k = Kernel(KernelConfig(geometry=geometry, arch=params["arch"], gen=params["gen"],
                             ncpus=1 + walkers, watch=(folio, page1), **tlb_config(params)))
     cpu1 = k.on_cpu(0)
@@ -72,20 +79,22 @@ def build(params: Mapping[str, str]) -> Program:
         yield from cpu1.dequeue_hugetlb_folio(new)  # folio_ref_unfreeze(folio, 1)
 
     state = k.initial_state(lru={page1: 1})
+    evictions = tlb_threads(k, params, range(1, 1 + walkers))
+    threads = [ThreadSpec("CPU 1 (vmemmap modifier)", cpu1_vmemmap_modifier)] + [
+        ThreadSpec(f"CPU {c + 1} ({params['walker']} walker)",
+                   walker_program(k.on_cpu(c), page1, params["walker"], params["context"]))
+        for c in range(1, 1 + walkers)] + evictions
     return Program(
-        threads=[ThreadSpec("CPU 1 (vmemmap modifier)", cpu1_vmemmap_modifier)] + [
-            ThreadSpec(f"CPU {c + 1} ({params['walker']} walker)",
-                       walker_program(k.on_cpu(c), page1, params["walker"],
-                                      params["context"]))
-            for c in range(1, 1 + walkers)] + tlb_threads(k, params, range(1, 1 + walkers)),
+        threads=threads,
         initial=state,
         properties=[
             references_balanced(k, folio, page1),
-            window.sometimes("the walker reads page1's refcount between the free and the "
-                             "remap"),
+            windows[0].sometimes("the walker reads page1's refcount between the free and "
+                                 "the remap"),
         ],
         observe=k.observer(),
-        instruments=(*k.instruments(), window),
+        instruments=(*k.instruments(), *windows),
+        symmetry=walker_symmetry(len(threads), range(1, 1 + walkers), bool(evictions)),
     )
 
 

@@ -1,0 +1,87 @@
+"""An execution that can be forked: the stateful search's way to keep a state alive.
+
+Generators cannot be copied, so a fork shares its parent's thread generators and
+re-creates one only when it must advance it: a fresh generator of that thread's body,
+fed the thread's history (the results the engine sent into it; bodies are deterministic
+functions of them). Nothing else is re-executed: the shared state is a dict copy, the
+pending ops and results are copied lists. A shared generator is never advanced, so a
+parent and all its forks stay valid; a generator a fork created itself is its own (it may
+advance it again without a replay).
+
+Each execution also keeps its history ids (canonical.py interns them) and the set of
+locations written since the initial state, which is all the canonical key needs.
+
+Leaves out: the event log of a forked run (`events` holds only the steps since the fork:
+the stateful search reports schedules, and replay rebuilds traces from them) and weak
+memory models (a fork copies the state dict shallowly, which is exact only under "sc").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from pagerace.engine.canonical import Canon
+from pagerace.engine.determinism import NondeterminismError
+from pagerace.engine.execution import Event, Execution
+from pagerace.engine.program import Program
+
+
+class ForkingExecution(Execution):
+    """An `Execution` with `fork()`; threads' histories kept as interned ids."""
+
+    def __init__(self, program: Program, canon: Canon, max_steps: int | None = None) -> None:
+        self.canon = canon
+        self.hist: list[int] = [0] * len(program.threads)
+        self.values: list[tuple[Any, ...]] = [()] * len(program.threads)
+        self.owned: list[bool] = [True] * len(program.threads)
+        self.written: set[Hashable] = set()
+        super().__init__(program, max_steps)
+
+    def fork(self) -> ForkingExecution:
+        """A copy of this execution's state; both may go on independently."""
+        new = object.__new__(ForkingExecution)
+        new.__dict__.update(self.__dict__)
+        new.state = dict(self.state)
+        new.visible = new.state
+        new._alts = {}
+        new.pending = list(self.pending)
+        new.results = list(self.results)
+        new.steps = list(self.steps)
+        new.events = []
+        new.sometimes_hit = set()
+        new._gens = list(self._gens)
+        new.hist = list(self.hist)
+        new.values = list(self.values)
+        new.written = set(self.written)
+        new.owned = [False] * self.n
+        self.owned = [False] * self.n
+        return new
+
+    def _advance(self, t: int, value: Any, first: bool = False) -> None:
+        if not first:
+            if not self.owned[t]:
+                gen = self.program.threads[t].body()
+                op = next(gen)
+                for v in self.values[t]:
+                    op = gen.send(v)
+                was = self.pending[t]
+                if type(op) is not type(was) or op.label != getattr(was, "label", None):
+                    raise NondeterminismError(
+                        f"nondeterministic program: thread {self.program.threads[t].name} "
+                        f"yields {op.label!r} where, after the same results, it yielded "
+                        f"{getattr(was, 'label', None)!r}; a thread body must be a "
+                        "deterministic function of the results it receives")
+                self._gens[t] = gen
+                self.owned[t] = True
+            self.hist[t] = self.canon.extend(self.hist[t], value)
+            self.values[t] = self.values[t] + (value,)
+        super()._advance(t, value, first)
+
+    def step(self, t: int, outcome: int = 0) -> Event:
+        ev = super().step(t, outcome)
+        self.written |= ev.fp[1]
+        return ev
+
+    def key(self) -> bytes:
+        return self.canon.key(self.state, self.written, self.hist)
