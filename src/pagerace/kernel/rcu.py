@@ -25,7 +25,7 @@ the newest values, and - once the awaited sections have ended - a step that read
 awaited CPU's counter (newest) and fences, so that everything those sections did is
 visible after the grace period. Under sequential consistency none of it is a step or a
 footprint (the counts stay what they were). The RCU+sync+read and RCU+sync+free shapes of
-Documentation/litmus-tests/rcu/ are tests of it (tests/test_kernel_rcu_weak.py).
+Documentation/litmus-tests/rcu/ are tests of it (tests/kernel/test_kernel_rcu_weak.py).
 
 Leaves out: expedited grace periods, call_rcu() callbacks, SRCU, the quiescent-state
 machinery (a grace period is exactly the wait above), and the deadlock of calling

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from pagerace.cli.main import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MARKED = re.compile(r"<!-- matrix: (?P<args>[^>]*?) -->\n(?P<body>.*?)<!-- /matrix -->",
                     re.S)
 

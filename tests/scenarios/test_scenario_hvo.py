@@ -332,7 +332,7 @@ def test_matrix_prints_table_and_failures() -> None:
 
 
 def test_the_documented_example_scenario_runs() -> None:
-    example = Path(__file__).parent.parent / "docs" / "examples" / "walker_vs_free.py"
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "walker_vs_free.py"
     p = subprocess.run([sys.executable, "-m", "pagerace", "matrix", str(example), "--json",
                         "--jobs", "1"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr

@@ -11,7 +11,7 @@ from pagerace.engine.execution import Execution
 from pagerace.engine.symmetry import check_initial, transposition
 from pagerace.kernel.symmetry import CpuList, CpuPairs, CpuRenaming
 from pagerace.scenarios.catalog import load_scenario
-from tests.test_engine_stateful import orbit_fp
+from test_engine_stateful import orbit_fp
 
 CELLS = [("G2", "x86", "unaligned", "pfn"), ("G0", "x86", "aligned", "pfn"),
          ("G2", "x86", "unaligned", "pagecache")]

@@ -10,7 +10,7 @@ import pytest
 from pagerace.cli.main import main
 from pagerace.litmus.parse import LitmusError, parse
 
-LIT = Path(__file__).parent / "litmus"
+LIT = Path(__file__).parent
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
