@@ -5,13 +5,13 @@ to renaming the walkers - and the renaming of per-CPU state."""
 from __future__ import annotations
 
 import pytest
+from test_engine_stateful import orbit_fp
 
 from pagerace.engine import explore
 from pagerace.engine.execution import Execution
 from pagerace.engine.symmetry import check_initial, transposition
 from pagerace.kernel.symmetry import CpuList, CpuPairs, CpuRenaming
 from pagerace.scenarios.catalog import load_scenario
-from test_engine_stateful import orbit_fp
 
 CELLS = [("G2", "x86", "unaligned", "pfn"), ("G0", "x86", "aligned", "pfn"),
          ("G2", "x86", "unaligned", "pagecache")]
