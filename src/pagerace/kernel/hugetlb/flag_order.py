@@ -33,18 +33,16 @@ __update_and_free_hugetlb_folio() (it clears none of the bits modelled), account
 from __future__ import annotations
 
 from pagerace.engine.ops import Load, Store
-from pagerace.engine.violation import Violation
 from pagerace.kernel import buddy
 from pagerace.kernel import memory_failure as mf
 from pagerace.kernel import struct_page as sp
-from pagerace.kernel.descriptor import read_desc, write_desc
+from pagerace.kernel.descriptor import write_desc
 from pagerace.kernel.handle import KernelHandle
 from pagerace.kernel.hugetlb import hvo
-from pagerace.kernel.hugetlb.hugetlb import enqueue_hugetlb_folio, pool_loc
-from pagerace.kernel.page_ref import ref_count_value
+from pagerace.kernel.hugetlb.hugetlb import enqueue_hugetlb_folio, free_to_buddy, pool_loc
 from pagerace.kernel.spinlock import spin_lock_irq, spin_unlock_irq
 from pagerace.kernel.step import Gen
-from pagerace.kernel.vmemmap import PAGE_TYPE, REFCOUNT
+from pagerace.kernel.vmemmap import PAGE_TYPE
 
 ORDERS = ("pre-v6.5", "v6.5", "v6.11")
 LOCK = mf.HUGETLB_LOCK
@@ -104,18 +102,7 @@ def update_and_free_hugetlb_folio(k: KernelHandle, folio: int, order: int,
         yield from spin_unlock_irq(k, LOCK)
     if order_name == "v6.11":
         yield from _move_hwpoison(k, folio, func)
-    if k.gen.hugetlb_frozen_alloc:
-        count = ref_count_value(k, (yield from read_desc(
-            k, folio, REFCOUNT, func, f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
-            f"[pfn {folio}]")))  # a frozen count reads 0 (the frozen-bit series)
-        if count:
-            raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): "
-                            f"folio {folio} has refcount {count}")
-        yield from buddy.free_frozen_pages(k, folio, order)
-        return
-    if k.gen.unfreeze_after_restore:
-        yield from sp.page_ref_unfreeze(k, folio, 1, func)
-    yield from buddy.__free_pages(k, folio, order)
+    yield from free_to_buddy(k, folio, order, func)
 
 
 def free_huge_folio(k: KernelHandle, folio: int, order_name: str) -> Gen:

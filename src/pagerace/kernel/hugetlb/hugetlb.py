@@ -104,11 +104,17 @@ def update_and_free_hugetlb_folio(k: KernelHandle, folio: int, order: int) -> Ge
     yield from hvo.hugetlb_vmemmap_restore_folio(k, folio, order)
     yield from write_desc(k, folio, PAGE_TYPE, None, func,
                           f"{func}: __folio_clear_hugetlb [pfn {folio}]")
+    yield from free_to_buddy(k, folio, order, func)
+
+
+def free_to_buddy(k: KernelHandle, folio: int, order: int, func: str) -> Gen:
+    """The end of __update_and_free_hugetlb_folio(): v7.1 frees the folio frozen
+    (VM_BUG_ON_FOLIO(folio_ref_count(folio)), then free_frozen_pages()); before it, the
+    folio is unfrozen (after de-HVO since bd225530a4c7) and __free_pages() drops it."""
     if k.gen.hugetlb_frozen_alloc:
-        # v7.1: VM_BUG_ON_FOLIO(folio_ref_count(folio), folio); hugetlb_free_folio()
         count = ref_count_value(k, (yield from read_desc(
             k, folio, REFCOUNT, func, f"{func}: VM_BUG_ON_FOLIO(folio_ref_count) "
-                                      f"[pfn {folio}]")))
+                                      f"[pfn {folio}]")))  # frozen reads 0 (frozen bit)
         if count:
             raise Violation("bug", f"{func}: VM_BUG_ON_FOLIO(folio_ref_count(folio)): "
                             f"folio {folio} has refcount {count}")
