@@ -14,24 +14,18 @@ pinned scenario tests say which are RECORD).
 
 from __future__ import annotations
 
-import os
-import re
-import shlex
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pagerace.cli.main import cli
+from pagerace.cli.doc_tables import MARKED, documents, render
 
 ROOT = Path(__file__).resolve().parents[2]
-MARKED = re.compile(r"<!-- matrix: (?P<args>[^>]*?) -->\n(?P<body>.*?)<!-- /matrix -->",
-                    re.S)
 
 
 def marked_tables() -> list[tuple[str, str, str]]:
     out = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+    for path in documents(ROOT):
         for m in MARKED.finditer(path.read_text(encoding="utf-8")):
             out.append((path.name, m.group("args"), m.group("body")))
     return out
@@ -48,8 +42,7 @@ def test_the_seed_tables_are_marked() -> None:
 @pytest.mark.parametrize(("doc", "args", "body"), TABLES,
                          ids=[f"{d}:{a}" for d, a, _ in TABLES])
 def test_table_is_what_matrix_markdown_prints(doc: str, args: str, body: str) -> None:
-    jobs = str(os.cpu_count() or 1)
-    r = CliRunner().invoke(cli, ["matrix", *shlex.split(args), "--markdown", "--jobs", jobs])
-    assert r.exit_code == 0, r.stderr
-    assert body.strip("\n") == r.stdout.strip("\n"), \
+    status, out = render(args)
+    assert status == 0, out
+    assert body.strip("\n") == out.strip("\n"), \
         f"{doc}: regenerate with `pagerace matrix {args} --markdown`"
