@@ -8,7 +8,9 @@ results; histories are interned as ids, each one `(parent id, tagged result)`, s
 thread's part of the key is one int. The shared state enters the key as the set of items
 (location, type-tagged value) that differ from the initial state (only locations some step
 wrote can differ), each item interned as an int; the key is the bytes of the sorted item
-ids followed by the threads' history ids. Equal keys mean equal states (the tags keep
+ids followed by the threads' history ids. The item set is kept up to date step by step
+(`update` re-tags only the locations a step wrote), so a key costs a sort of ints, and
+under symmetry one cached lookup per item and renaming. Equal keys mean equal states (the tags keep
 `True` and `1` apart, statekey.py); the key is exact, not a hash.
 
 Symmetry (symmetry.py): the canonical key is the least key over the renamings that sort the
@@ -33,6 +35,9 @@ from pagerace.engine.statekey import tag
 from pagerace.engine.symmetry import Perm, Symmetry
 
 
+_MISSING = object()
+
+
 def _tag(value: Any) -> Hashable:
     try:
         return tag(value)
@@ -54,6 +59,9 @@ class Canon:
         self.hist_value: list[Any] = [None]
         self.hist_plain: list[bool] = [True]  # no result in it mentions a thread
         self._renamed: dict[tuple[int, Perm], int] = {}
+        self.item_lv: list[tuple[Hashable, Any]] = []  # item id -> (location, value)
+        self._renamed_items: dict[tuple[int, Perm], int] = {}
+        self.identity: Perm = tuple(range(nthreads))
 
     # -- histories -------------------------------------------------------------------------
     def extend(self, hid: int, value: Any) -> int:
@@ -90,37 +98,35 @@ class Canon:
         return got
 
     # -- states ----------------------------------------------------------------------------
-    def delta(self, state: Mapping[Hashable, Any], written: set[Hashable]
-              ) -> list[tuple[Hashable, Any]]:
-        """The items of `state` that differ from the initial state."""
+    def update(self, items: dict[Hashable, int], state: Mapping[Hashable, Any],
+               written: frozenset[Hashable] | set[Hashable]) -> None:
+        """Bring `items` (location -> item id of each location that differs from the
+        initial state) up to date after a step that wrote `written`."""
         init = self.initial
-        missing = object()
-        out = []
         for loc in written:
-            v = state.get(loc, missing)
-            if v is missing:
+            v = state.get(loc, _MISSING)
+            if v is _MISSING:
+                items.pop(loc, None)
                 continue
-            if init.get(loc, missing) != _tag(v):
-                out.append((loc, v))
-        return out
-
-    def _item(self, loc: Hashable, v: Any) -> int:
-        key = (loc, _tag(v))
-        got = self.items.get(key)
-        if got is None:
-            got = self.items[key] = len(self.items)
-        return got
+            t = _tag(v)
+            if init.get(loc, _MISSING) == t:
+                items.pop(loc, None)
+                continue
+            key = (loc, t)
+            got = self.items.get(key)
+            if got is None:
+                got = self.items[key] = len(self.item_lv)
+                self.item_lv.append((loc, v))
+            items[loc] = got
 
     def _pack(self, ids: list[int], hists: Sequence[int]) -> bytes:
         ids.sort()
         return array("q", ids).tobytes() + b"|" + array("q", hists).tobytes()
 
-    def key(self, state: Mapping[Hashable, Any], written: set[Hashable],
-            hists: Sequence[int]) -> bytes:
+    def key(self, items: dict[Hashable, int], hists: Sequence[int]) -> bytes:
         """The canonical key of the state with these shared items and thread histories."""
-        items = self.delta(state, written)
         if self.sym is None:
-            return self._pack([self._item(loc, v) for loc, v in items], hists)
+            return self._pack(list(items.values()), hists)
         best: bytes | None = None
         for perm in self._candidates(hists):
             k = self._renamed_key(items, hists, perm)
@@ -129,13 +135,28 @@ class Canon:
         assert best is not None
         return best
 
-    def _renamed_key(self, items: list[tuple[Hashable, Any]], hists: Sequence[int],
+    def _renamed_item(self, item: int, perm: Perm) -> int:
+        got = self._renamed_items.get((item, perm))
+        if got is None:
+            assert self.sym is not None
+            loc, v = self.sym.rename(*self.item_lv[item], perm)
+            key = (loc, _tag(v))
+            got = self.items.get(key)
+            if got is None:
+                got = self.items[key] = len(self.item_lv)
+                self.item_lv.append((loc, v))
+            self._renamed_items[(item, perm)] = got
+        return got
+
+    def _renamed_key(self, items: dict[Hashable, int], hists: Sequence[int],
                      perm: Perm) -> bytes:
-        assert self.sym is not None
-        if perm == tuple(range(self.n)):
-            return self._pack([self._item(loc, v) for loc, v in items], hists)
-        rename = self.sym.rename
-        ids = [self._item(*rename(loc, v, perm)) for loc, v in items]
+        if perm == self.identity:
+            return self._pack(list(items.values()), hists)
+        ren = self._renamed_items
+        ids = []
+        for i in items.values():
+            r = ren.get((i, perm))
+            ids.append(self._renamed_item(i, perm) if r is None else r)
         new = [0] * self.n
         for t, h in enumerate(hists):
             new[perm[t]] = self._rename_hist(h, perm)

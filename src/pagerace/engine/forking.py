@@ -8,8 +8,8 @@ pending ops and results are copied lists. A shared generator is never advanced, 
 parent and all its forks stay valid; a generator a fork created itself is its own (it may
 advance it again without a replay).
 
-Each execution also keeps its history ids (canonical.py interns them) and the set of
-locations written since the initial state, which is all the canonical key needs.
+Each execution also keeps its history ids (canonical.py interns them) and the item ids of
+the locations that differ from the initial state, which is all the canonical key needs.
 
 Leaves out: the event log of a forked run (`events` holds only the steps since the fork:
 the stateful search reports schedules, and replay rebuilds traces from them) and weak
@@ -35,11 +35,13 @@ class ForkingExecution(Execution):
         self.hist: list[int] = [0] * len(program.threads)
         self.values: list[tuple[Any, ...]] = [()] * len(program.threads)
         self.owned: list[bool] = [True] * len(program.threads)
-        self.written: set[Hashable] = set()
+        self.items: dict[Hashable, int] = {}  # canonical.py: locations that differ
         super().__init__(program, max_steps)
 
-    def fork(self) -> ForkingExecution:
-        """A copy of this execution's state; both may go on independently."""
+    def fork(self, give: int | None = None) -> ForkingExecution:
+        """A copy of this execution's state; both may go on independently. With `give`,
+        the caller promises never to step thread `give` of this execution again, so its
+        generator, if this execution owns it, passes to the copy (no replay there)."""
         new = object.__new__(ForkingExecution)
         new.__dict__.update(self.__dict__)
         new.state = dict(self.state)
@@ -53,8 +55,10 @@ class ForkingExecution(Execution):
         new._gens = list(self._gens)
         new.hist = list(self.hist)
         new.values = list(self.values)
-        new.written = set(self.written)
+        new.items = dict(self.items)
         new.owned = [False] * self.n
+        if give is not None and self.owned[give]:
+            new.owned[give] = True
         self.owned = [False] * self.n
         return new
 
@@ -80,8 +84,8 @@ class ForkingExecution(Execution):
 
     def step(self, t: int, outcome: int = 0) -> Event:
         ev = super().step(t, outcome)
-        self.written |= ev.fp[1]
+        self.canon.update(self.items, self.state, ev.fp[1])
         return ev
 
     def key(self) -> bytes:
-        return self.canon.key(self.state, self.written, self.hist)
+        return self.canon.key(self.items, self.hist)

@@ -26,6 +26,7 @@ class Stats:
     first_violation_seconds: float | None = None
     states: int = 0  # canonical states stored (stateful search only)
     transitions: int = 0  # transitions executed (stateful search only)
+    restarts: int = 0  # searches restarted because a may-access set grew (stateful only)
 
     @property
     def executions_per_second(self) -> float:
@@ -42,8 +43,8 @@ class Stats:
             "executions_per_second": round(self.executions_per_second, 1),
             "first_violation_seconds": (None if self.first_violation_seconds is None
                                         else round(self.first_violation_seconds, 4)),
-            **({"states": self.states, "transitions": self.transitions}
-               if self.states else {}),
+            **({"states": self.states, "transitions": self.transitions,
+                "restarts": self.restarts} if self.states else {}),
         }
 
 

@@ -8,12 +8,21 @@ symmetry.py - Ip & Dill 1996), with ample sets (D. Peled, "All from one, one for
 model checking using representatives", CAV 1993; conditions C0-C3 as in Clarke, Grumberg
 and Peled, "Model Checking", ch. 10).
 
-Ample set: if an enabled thread's pending op has an empty footprint (a `Choose`, a
-`Fence`, an `Atomic` that touches no location) it is independent of every transition of
-every other thread, now and later, and changes nothing a property or instrument reads
-(C1, C2), so its outcomes alone are explored from that state. C3 (the cycle proviso)
-holds trivially: every step extends one thread's history, so no path returns to a state
-and the state graph is acyclic.
+Ample sets (mayaccess.py): an enabled thread's pending op is taken alone from a state
+when it conflicts with nothing any other live thread may ever access and writes nothing a
+property predicate reads. "May ever access" is each thread's may-access set: learned from
+seeded random runs and from every footprint the search computes (every executed step and
+every pending op of every live thread, enabled or blocked), closed under the symmetry; when
+a thread is seen outside its set, the set grows and the search starts again. The op's own
+footprint is exact (computed on the state). C1 then holds for every path the sets cover;
+a path that leaves them has a first step outside them, and the prefix before that step is
+covered, so an equivalent prefix is explored and the thread reaches the same program point
+and pending op there: the search sees it, grows the set and restarts - so a completed
+search's sets cover every reachable step. C2: steps that write a predicate's location are
+never taken alone, instruments see the events of every explored path (as under DPOR, an
+instrument must judge a step by the step). C3 (the cycle proviso) holds trivially: every
+step extends one thread's history, so no path returns to a state and the state graph is
+acyclic. `por=False` explores every enabled thread from every state.
 
 States are kept alive by forking (forking.py): a transition forks the state's execution
 and steps the fork; only the thread that moves re-creates its generator (by feeding it
@@ -33,13 +42,13 @@ does not rename thread views), preemption bounds, and hash-compacted visited set
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pagerace.engine.canonical import Canon
 from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.forking import ForkingExecution
 from pagerace.engine.limits import Budget, Limits
+from pagerace.engine.mayaccess import MayAccess
 from pagerace.engine.program import Program
 from pagerace.engine.progress import Progress, ProgressFn, Throttle
 from pagerace.engine.result import ExplorationResult, Found
@@ -47,25 +56,36 @@ from pagerace.engine.schedule import Choice, Schedule
 from pagerace.engine.symmetry import Symmetry, check_initial
 
 NAME = "stateful"
+SEED_RUNS = 16  # random executions that seed the may-access sets
 
 
 @dataclass(eq=False)
 class _Frame:
     ex: ForkingExecution
     path: tuple[Choice, ...]
-    moves: Iterator[tuple[int, int]]
+    moves: list[tuple[int, int]]
+    next: int = 0
 
 
-def moves(ex: ForkingExecution, por: bool) -> list[tuple[int, int]]:
+def moves(ex: ForkingExecution, may: MayAccess | None) -> list[tuple[int, int]]:
     """The (thread, outcome) pairs to explore from `ex`'s state: an ample set if one
-    exists, else every enabled thread's every distinct outcome."""
+    exists, else every enabled thread's every distinct outcome. Every live thread's pending
+    footprint is recorded in `may` on the way."""
     enabled = ex.enabled()
-    if por:
-        for t in enabled:
-            reads, writes = ex.footprint(t)
-            if not reads and not writes:
-                return [(t, o) for o in ex.outcomes(t)]
+    if may is None:
+        return [(t, o) for t in enabled for o in ex.outcomes(t)]
+    live = [t for t in range(ex.n) if ex.pending[t] is not None]
+    fps = {t: ex.footprint(t) for t in live}
+    for t in live:
+        may.observe(t, ex.steps[t], fps[t])
+    for t in enabled:
+        if may.independent(t, fps[t], ex.steps, live):
+            return [(t, o) for o in ex.outcomes(t)]
     return [(t, o) for t in enabled for o in ex.outcomes(t)]
+
+
+class _Restart(Exception):
+    """A may-access set grew: the search starts again with the larger sets."""
 
 
 class StatefulSearch:
@@ -105,11 +125,33 @@ class StatefulSearch:
             progress: ProgressFn | None = None) -> ExplorationResult:
         budget = Budget(self.limits)
         throttle = Throttle(progress)
+        may: MayAccess | None = None
+        if self.por:
+            may = MayAccess(self.program, self.sym)
+            may.seed(self.program, SEED_RUNS, self.limits.max_steps)
+        restarts = 0
+        while True:
+            if may is not None:
+                may.grew = False
+            try:
+                result = self._search(may, budget, throttle, stop_on_violation)
+            except _Restart:
+                restarts += 1
+                continue
+            break
+        result.stats.restarts = restarts
+        if progress is not None:
+            throttle.emit(self._progress(result, budget, 0, True))
+        return result
+
+    def _search(self, may: MayAccess | None, budget: Budget, throttle: Throttle,
+                stop_on_violation: bool) -> ExplorationResult:
         result = ExplorationResult(strategy=NAME)
         stats = result.stats
         hit: set[str] = set()
         sometimes = [p.name for p in self.program.properties_of("sometimes")]
         visited: set[bytes] = set()
+        found: list[Found] = []
 
         def end(ex: ForkingExecution, path: tuple[Choice, ...]) -> bool:
             """Account for an end state; True when the search stops here."""
@@ -117,10 +159,11 @@ class StatefulSearch:
             if ex.violation is not None:
                 if stats.first_violation_seconds is None:
                     stats.first_violation_seconds = budget.elapsed()
-                result.found.append(Found(ex.violation, Schedule(path)))
+                found.append(Found(ex.violation, Schedule(path)))
                 return stop_on_violation
             result.terminal_states.add(self._terminal_fp(ex))
             return False
+
 
         root = ForkingExecution(self.program, self.canon, self.limits.max_steps)
         hit |= root.sometimes_hit
@@ -131,18 +174,26 @@ class StatefulSearch:
         else:
             visited.add(root.key())
             stats.states = 1
-            stack.append(_Frame(root, (), iter(moves(root, self.por))))
+            stack.append(_Frame(root, (), moves(root, may)))
         while stack and not stopped:
             frame = stack[-1]
-            mv = next(frame.moves, None)
-            if mv is None:
+            if frame.next >= len(frame.moves):
                 stack.pop()
                 continue
-            t, o = mv
-            child = frame.ex.fork()
-            child.step(t, o)
+            t, o = frame.moves[frame.next]
+            frame.next += 1
+            if frame.next == len(frame.moves):
+                stack.pop()  # its last move: the child takes over its execution
+                child = frame.ex
+            else:  # the child may have t's generator if no later move of this frame is t's
+                later = frame.moves[frame.next:]
+                child = frame.ex.fork(None if any(m[0] == t for m in later) else t)
+            ev = child.step(t, o)
             stats.transitions += 1
             stats.steps += 1
+            if may is not None:
+                may.observe(t, ev.pos - 1, ev.fp)
+                may.observe_properties(child.visible)
             hit |= child.sometimes_hit
             path = (*frame.path, Choice(t, o))
             stats.max_depth = max(stats.max_depth, len(path))
@@ -157,17 +208,19 @@ class StatefulSearch:
             if child.finished() or child.check_deadlock():
                 stopped = end(child, path)
                 continue
-            stack.append(_Frame(child, path, iter(moves(child, self.por))))
+            stack.append(_Frame(child, path, moves(child, may)))
             if throttle.due():
                 throttle.emit(self._progress(result, budget, len(path), False))
             lim = budget.exhausted(stats.states)
             if lim is not None:
                 result.limit_hit = lim
                 break
+        if may is not None and may.grew and result.limit_hit is None \
+                and not (stopped and found):
+            raise _Restart  # the sets grew: this search's ample sets may have been too big
+        result.found.extend(found)
         result.complete = not stack and result.limit_hit is None
         result.finish(sometimes, hit, budget.elapsed())
-        if progress is not None:
-            throttle.emit(self._progress(result, budget, 0, True))
         return result
 
     @staticmethod

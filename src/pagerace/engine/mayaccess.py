@@ -1,0 +1,178 @@
+"""May-access sets: for each thread and each step index k, the locations it has been seen
+to read and write at its k-th step or later, closed under the program's symmetry - the
+stateful search's static-independence relation.
+
+SPIN computes, from the Promela text, which global variables and channels each process can
+touch, and takes a process's step alone (an ample set) when nothing another process can
+ever do depends on it (Holzmann and Peled, "An improvement in formal verification", FORTE
+1994). Thread bodies here are Python generators, so the sets cannot be read off the text:
+they are *learned*. `seed` runs a few seeded random executions and records every step's
+footprint; the search then records every footprint it computes, and when a thread touches
+a location outside its set, the set grows and the search restarts (`grew`). The sets are
+per step index, not per process as SPIN's are: a thread that has passed its
+synchronize_rcu() no longer depends on the RCU nesting counts it read there, so the
+readers' steps on them become independent of it. F(t, k) is the union over every
+observed step of t with index >= k, so F(t, k) contains F(t, k + 1). A step seen at index
+k is recorded at k + SLACK: a thread whose step count shifts by a few on another path (a
+wait that takes one more step) then needs no new set and no restart; recording more is
+only more conservative. A completed
+search therefore used sets that contain every footprint of every transition it executed
+and every op it saw pending; the argument that this is enough is in stateful.py.
+
+Properties read the state too: the locations the `always` / `sometimes` predicates read are
+recorded as the accesses of an observer (index -1) that never moves, so a step that writes
+one of them is never taken alone (condition C2, invisibility).
+
+Symmetry: a set learned for one thread of a block is also given, renamed, to every thread
+the program's symmetry maps it to, so the relation is invariant under the group (needed to
+combine the reduction with symmetry, Emerson, Jha and Peled, "Combining partial order and
+symmetry reductions", TACAS 1997).
+
+Leaves out: sets per program point (a history) rather than per step index: two branches
+of a thread that reach the same index share a set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping
+from random import Random
+from typing import Any
+
+from pagerace.engine.apply import Footprint
+from pagerace.engine.execution import Execution
+from pagerace.engine.program import Program
+from pagerace.engine.symmetry import Perm, Symmetry
+
+SLACK = 4  # a step seen at index k is recorded as if at k + SLACK (see below)
+
+
+class RecordingMapping(Mapping[Hashable, Any]):
+    """A read-only view of a state that records the locations looked up through it."""
+
+    def __init__(self, inner: Mapping[Hashable, Any]) -> None:
+        self.inner = inner
+        self.seen: set[Hashable] = set()
+        self.everything = False
+
+    def __getitem__(self, loc: Hashable) -> Any:
+        self.seen.add(loc)
+        return self.inner[loc]
+
+    def __contains__(self, loc: object) -> bool:
+        self.seen.add(loc)  # type: ignore[arg-type]
+        return loc in self.inner
+
+    def __iter__(self) -> Iterator[Hashable]:
+        self.everything = True
+        return iter(self.inner)
+
+    def __len__(self) -> int:
+        self.everything = True
+        return len(self.inner)
+
+
+class MayAccess:
+    """Per-thread, per-step-index read and write sets, grown monotonically."""
+
+    def __init__(self, program: Program, symmetry: Symmetry | None) -> None:
+        self.n = len(program.threads)
+        # reads[t][k] / writes[t][k]: what thread t may access at its step k or later
+        self.reads: list[list[set[Hashable]]] = [[] for _ in range(self.n)]
+        self.writes: list[list[set[Hashable]]] = [[] for _ in range(self.n)]
+        self.observer: set[Hashable] = set()  # what the always / sometimes predicates read
+        self.observer_all = False
+        self.grew = False  # set when a set grew since the caller cleared it
+        self.sym = symmetry
+        self.perms: list[Perm] = list(symmetry.all_perms(self.n)) if symmetry else []
+        self.preds = [p for p in program.properties if p.kind in ("always", "sometimes")]
+
+    # -- learning ---------------------------------------------------------------------
+    def _rename(self, loc: Hashable, perm: Perm) -> Hashable:
+        assert self.sym is not None
+        try:
+            return self.sym.rename(loc, None, perm)[0]
+        except Exception:  # a rename hook that needs the value: keep the location
+            return loc
+
+    @staticmethod
+    def _put(table: list[set[Hashable]], k: int, locs: list[Hashable]) -> None:
+        while len(table) <= k:
+            table.append(set())
+        for i in range(k + 1):
+            table[i].update(locs)
+
+    def _add(self, t: int, k: int, locs: frozenset[Hashable],
+             tables: list[list[set[Hashable]]]) -> None:
+        k += SLACK
+        mine = tables[t]
+        have = mine[k] if k < len(mine) else set()
+        new = [loc for loc in locs if loc not in have]
+        if not new:
+            return
+        self.grew = True
+        if not self.perms:
+            self._put(mine, k, new)
+            return
+        for perm in self.perms:
+            self._put(tables[perm[t]], k, [self._rename(loc, perm) for loc in new])
+
+    def observe(self, t: int, k: int, fp: Footprint) -> None:
+        """Thread `t`'s step with index `k` (0-based) has (or would have) this footprint."""
+        reads, writes = fp
+        if reads:
+            self._add(t, k, reads, self.reads)
+        if writes:
+            self._add(t, k, writes, self.writes)
+
+    def observe_properties(self, state: Mapping[Hashable, Any]) -> None:
+        """Record what the always / sometimes predicates read in `state`."""
+        if not self.preds or self.observer_all:
+            return
+        rec = RecordingMapping(state)
+        for p in self.preds:
+            try:
+                p.check(rec)
+            except Exception:
+                pass
+        if rec.everything:
+            self.observer_all = True
+            self.grew = True
+        elif not rec.seen <= self.observer:
+            self.observer |= rec.seen
+            self.grew = True
+
+    def seed(self, program: Program, runs: int, max_steps: int | None) -> None:
+        """Record the footprints of `runs` seeded random executions."""
+        rng = Random(0)
+        for _ in range(runs):
+            ex = Execution(program, max_steps)
+            self.observe_properties(ex.visible)
+            while not ex.over():
+                enabled = ex.enabled()
+                if not enabled:
+                    break
+                t = rng.choice(enabled)
+                ev = ex.step(t, rng.choice(ex.outcomes(t)))
+                self.observe(t, ev.pos - 1, ev.fp)
+                self.observe_properties(ex.visible)
+
+    # -- the relation -----------------------------------------------------------------
+    def independent(self, t: int, fp: Footprint, steps: list[int], live: list[int]) -> bool:
+        """True when no live thread u other than `t`, at its step `steps[u]` or later, and
+        no property predicate accesses a location in conflict with footprint `fp`."""
+        reads, writes = fp
+        if writes and (self.observer_all or not self.observer.isdisjoint(writes)):
+            return False
+        for u in live:
+            if u == t:
+                continue
+            k = steps[u]
+            if k >= len(self.writes[u]) and k >= len(self.reads[u]):
+                continue
+            uw = self.writes[u][k] if k < len(self.writes[u]) else set()
+            ur = self.reads[u][k] if k < len(self.reads[u]) else set()
+            if writes and (not uw.isdisjoint(writes) or not ur.isdisjoint(writes)):
+                return False
+            if reads and not uw.isdisjoint(reads):
+                return False
+        return True
