@@ -140,10 +140,11 @@ def test_stateful_symmetry_matches_dfs(spec: tuple[Any, ...]) -> None:
     other, twin, twins = spec
     p = build(other, twin, twins)
     kinds, ends = reference(p)
-    r = explore(p, "stateful", stop_on_violation=False)
-    assert r.complete
-    assert {v.kind for v in r.violations} == kinds
-    assert r.terminal_states == ends
+    for por in (False, True):
+        r = explore(p, "stateful", stop_on_violation=False, por=por)
+        assert r.complete
+        assert {v.kind for v in r.violations} == kinds
+        assert r.terminal_states == ends
 
 
 @settings(max_examples=100, deadline=None)
@@ -164,7 +165,7 @@ def test_stateful_with_an_always_property_matches_dfs(spec: tuple[Any, ...]) -> 
     other, twin, twins = spec
     p = build(other, twin, twins, always=True)
     kinds, ends = reference(p)
-    r = explore(p, "stateful", stop_on_violation=False)
+    r = explore(p, "stateful", stop_on_violation=False, por=True)
     assert r.complete
     assert {v.kind for v in r.violations} == kinds
     assert r.terminal_states == ends
@@ -175,8 +176,8 @@ def test_ample_sets_take_independent_steps_alone() -> None:
     # commute with everything, so far fewer states than without the reduction
     twin = [("mine", 1), ("mine", 2), ("load", "a"), ("mine", 0)]
     p = build([("store", "a", 1)], twin, 2, sym=False)
-    por = explore(p, "stateful", stop_on_violation=False)
-    full = explore(p, "stateful", stop_on_violation=False, por=False)
+    por = explore(p, "stateful", stop_on_violation=False, por=True)
+    full = explore(p, "stateful", stop_on_violation=False)
     assert por.terminal_states == full.terminal_states
     assert por.stats.states < full.stats.states
 

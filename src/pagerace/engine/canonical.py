@@ -34,7 +34,6 @@ from typing import Any
 from pagerace.engine.statekey import tag
 from pagerace.engine.symmetry import Perm, Symmetry
 
-
 _MISSING = object()
 
 
@@ -43,6 +42,11 @@ def _tag(value: Any) -> Hashable:
         return tag(value)
     except TypeError:
         return (type(value), repr(value))
+
+
+def tag_results(results: Sequence[Any]) -> Hashable:
+    """A hashable, type-tagged stand-in for the threads' results."""
+    return tuple(_tag(r) for r in results)
 
 
 class Canon:

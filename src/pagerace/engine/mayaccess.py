@@ -103,13 +103,13 @@ class MayAccess:
 
     def _add(self, t: int, k: int, locs: frozenset[Hashable],
              tables: list[list[set[Hashable]]]) -> None:
-        k += SLACK
         mine = tables[t]
-        have = mine[k] if k < len(mine) else set()
+        have = mine[k] if k < len(mine) else set()  # covered: seen at index k or later
         new = [loc for loc in locs if loc not in have]
         if not new:
             return
         self.grew = True
+        k += SLACK
         if not self.perms:
             self._put(mine, k, new)
             return
@@ -142,16 +142,24 @@ class MayAccess:
             self.grew = True
 
     def seed(self, program: Program, runs: int, max_steps: int | None) -> None:
-        """Record the footprints of `runs` seeded random executions."""
+        """Record the footprints of the extreme schedules (each thread run as far as it
+        goes, in every rotation of the thread order and its reverse) and of `runs` seeded
+        random executions, each with random thread speeds (a thread is picked with a
+        weight drawn per run from 1, 10, 100), so a slow thread meets a fast one midway."""
         rng = Random(0)
-        for _ in range(runs):
+        orders = [list(range(i, self.n)) + list(range(i)) for i in range(self.n)]
+        orders += [o[::-1] for o in orders]
+        for r in range(len(orders) + runs):
+            order = orders[r] if r < len(orders) else None
+            speed = [rng.choice((1, 10, 100)) for _ in range(self.n)]
             ex = Execution(program, max_steps)
             self.observe_properties(ex.visible)
             while not ex.over():
                 enabled = ex.enabled()
                 if not enabled:
                     break
-                t = rng.choice(enabled)
+                t = rng.choices(enabled, [speed[u] for u in enabled])[0] if order is None \
+                    else next(u for u in order if u in enabled)
                 ev = ex.step(t, rng.choice(ex.outcomes(t)))
                 self.observe(t, ev.pos - 1, ev.fp)
                 self.observe_properties(ex.visible)
