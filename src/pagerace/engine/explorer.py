@@ -5,7 +5,8 @@ exhaustive, the reference, dfs.py), "dpor" (Source-DPOR with sleep sets, dpor.py
 "random" (seeded random walk, random_walk.py), "pct" (PCT with depth d, pct.py) and
 "stateful" (a visited set over canonical states with symmetry and ample sets,
 stateful.py: not a `Strategy`, it keeps states alive instead of re-running executions;
-`symmetry=False` ignores the program's symmetry, `por=True` adds ample sets from learned may-access sets).
+`symmetry=False` ignores the program's symmetry, `por=True` adds ample sets from
+learned may-access sets).
 Preemption bounding (preemption.py) wraps "dfs"; the nondeterminism check
 (determinism.py) wraps every strategy. An exhaustive search that completes without
 reaching a `sometimes` property reports the check as vacuous: a violation of kind

@@ -59,7 +59,7 @@ class RecordingMapping(Mapping[Hashable, Any]):
         return self.inner[loc]
 
     def __contains__(self, loc: object) -> bool:
-        self.seen.add(loc)  # type: ignore[arg-type]
+        self.seen.add(loc)
         return loc in self.inner
 
     def __iter__(self) -> Iterator[Hashable]:
