@@ -8,6 +8,10 @@ pending ops and results are copied lists. A shared generator is never advanced, 
 parent and all its forks stay valid; a generator a fork created itself is its own (it may
 advance it again without a replay).
 
+Footprints and distinct outcomes of pending ops are cached per thread and kept across a
+step that wrote none of the locations the op's dry run read (the dry run is a function of
+those values, so it would give the same answer), and across forks.
+
 Each execution also keeps its history ids (canonical.py interns them) and the item ids of
 the locations that differ from the initial state, which is all the canonical key needs.
 
@@ -23,7 +27,7 @@ from typing import Any
 
 from pagerace.engine.canonical import Canon
 from pagerace.engine.determinism import NondeterminismError
-from pagerace.engine.execution import Event, Execution
+from pagerace.engine.execution import Event, Execution, Footprint
 from pagerace.engine.program import Program
 
 
@@ -36,6 +40,8 @@ class ForkingExecution(Execution):
         self.values: list[tuple[Any, ...]] = [()] * len(program.threads)
         self.owned: list[bool] = [True] * len(program.threads)
         self.items: dict[Hashable, int] = {}  # canonical.py: locations that differ
+        # thread -> its pending op, that op's footprint and distinct outcomes (see step)
+        self._fp_cache: dict[int, tuple[Any, Footprint, list[int] | None]] = {}
         super().__init__(program, max_steps)
 
     def fork(self, give: int | None = None) -> ForkingExecution:
@@ -56,6 +62,7 @@ class ForkingExecution(Execution):
         new.hist = list(self.hist)
         new.values = list(self.values)
         new.items = dict(self.items)
+        new._fp_cache = dict(self._fp_cache)
         new.owned = [False] * self.n
         if give is not None and self.owned[give]:
             new.owned[give] = True
@@ -82,9 +89,33 @@ class ForkingExecution(Execution):
             self.values[t] = self.values[t] + (value,)
         super()._advance(t, value, first)
 
+    def footprint(self, t: int) -> Footprint:
+        got = self._fp_cache.get(t)
+        if got is not None and got[0] is self.pending[t]:
+            return got[1]
+        fp = super().footprint(t)
+        self._fp_cache[t] = (self.pending[t], fp, None)
+        return fp
+
+    def outcomes(self, t: int) -> list[int]:
+        got = self._fp_cache.get(t)
+        if got is not None and got[0] is self.pending[t] and got[2] is not None:
+            return got[2]
+        fp = self.footprint(t)
+        outs = super().outcomes(t)
+        self._fp_cache[t] = (self.pending[t], fp, outs)
+        return outs
+
     def step(self, t: int, outcome: int = 0) -> Event:
         ev = super().step(t, outcome)
         self.canon.update(self.items, self.state, ev.fp[1])
+        # a dry run that read none of the locations this step wrote would run the same
+        # again: keep its footprint and outcomes; forget the rest and the mover's
+        written = ev.fp[1]
+        cache = self._fp_cache
+        for u in list(cache):
+            if u == t or (written and not written.isdisjoint(cache[u][1][0])):
+                del cache[u]
         return ev
 
     def key(self) -> bytes:
