@@ -6,22 +6,23 @@ SPIN computes, from the Promela text, which global variables and channels each p
 touch, and takes a process's step alone (an ample set) when nothing another process can
 ever do depends on it (Holzmann and Peled, "An improvement in formal verification", FORTE
 1994). Thread bodies here are Python generators, so the sets cannot be read off the text:
-they are *learned*. `seed` runs a few seeded random executions and records every step's
-footprint; the search then records every footprint it computes, and when a thread touches
-a location outside its set, the set grows and the search restarts (`grew`). The sets are
-per step index, not per process as SPIN's are: a thread that has passed its
-synchronize_rcu() no longer depends on the RCU nesting counts it read there, so the
-readers' steps on them become independent of it. F(t, k) is the union over every
-observed step of t with index >= k, so F(t, k) contains F(t, k + 1). A step seen at index
-k is recorded at k + SLACK: a thread whose step count shifts by a few on another path (a
-wait that takes one more step) then needs no new set and no restart; recording more is
-only more conservative. A completed
-search therefore used sets that contain every footprint of every transition it executed
-and every op it saw pending; the argument that this is enough is in stateful.py.
+they are *learned*. `seed` runs the extreme schedules and a few seeded random executions
+and records every step's footprint; the search then records every footprint it computes,
+and when a thread touches a location outside its set, the set grows (`grew`), the search
+finishes with the larger sets and starts again. The sets are per step index, not per
+process as SPIN's are: a thread that has passed its synchronize_rcu() no longer depends on
+the RCU nesting counts it read there, so the readers' steps on them become independent of
+it. F(t, k) is the union over every observed step of t with index >= k, so F(t, k)
+contains F(t, k + 1). A step seen at index k is recorded up to k + SLACK: a thread whose
+step count shifts by a few on another path (a wait that takes one more step) then needs
+no new set and no restart; recording more is only more conservative. A search in which
+no set grew therefore used sets that contain every footprint of every transition it
+executed and every op it saw pending; the argument that this is enough is in stateful.py.
 
-Properties read the state too: the locations the `always` / `sometimes` predicates read are
-recorded as the accesses of an observer (index -1) that never moves, so a step that writes
-one of them is never taken alone (condition C2, invisibility).
+Properties read the state too: the locations the `always` / `sometimes` predicates read
+are kept as an observer's reads (`observer`; a predicate that iterates the state counts as
+reading everything), so a step that writes one of them is never taken alone (condition
+C2, invisibility).
 
 Symmetry: a set learned for one thread of a block is also given, renamed, to every thread
 the program's symmetry maps it to, so the relation is invariant under the group (needed to
