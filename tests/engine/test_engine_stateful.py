@@ -123,6 +123,17 @@ def reference(p: Program, strategy: str = "dfs") -> tuple[set[str], set[str]]:
     return {v.kind for v in r.violations}, ends
 
 
+def _matches_dfs(p: Program, *pors: bool) -> None:
+    """The stateful search, with each `por` setting, finds naive DFS's violation kinds and
+    terminal states."""
+    kinds, ends = reference(p)
+    for por in pors:
+        r = explore(p, "stateful", stop_on_violation=False, por=por)
+        assert r.complete
+        assert {v.kind for v in r.violations} == kinds
+        assert r.terminal_states == ends
+
+
 def _small(spec: tuple[Any, ...]) -> bool:
     other, twin, twins = spec
     ops = other + twin * twins
@@ -138,13 +149,7 @@ programs = st.tuples(st.lists(op, min_size=1, max_size=2), st.lists(op, min_size
 @given(programs)
 def test_stateful_symmetry_matches_dfs(spec: tuple[Any, ...]) -> None:
     other, twin, twins = spec
-    p = build(other, twin, twins)
-    kinds, ends = reference(p)
-    for por in (False, True):
-        r = explore(p, "stateful", stop_on_violation=False, por=por)
-        assert r.complete
-        assert {v.kind for v in r.violations} == kinds
-        assert r.terminal_states == ends
+    _matches_dfs(build(other, twin, twins), False, True)
 
 
 @settings(max_examples=100, deadline=None)
@@ -163,12 +168,7 @@ def test_stateful_without_symmetry_matches_dfs(spec: tuple[Any, ...]) -> None:
 @given(programs)
 def test_stateful_with_an_always_property_matches_dfs(spec: tuple[Any, ...]) -> None:
     other, twin, twins = spec
-    p = build(other, twin, twins, always=True)
-    kinds, ends = reference(p)
-    r = explore(p, "stateful", stop_on_violation=False, por=True)
-    assert r.complete
-    assert {v.kind for v in r.violations} == kinds
-    assert r.terminal_states == ends
+    _matches_dfs(build(other, twin, twins, always=True), True)
 
 
 def test_ample_sets_take_independent_steps_alone() -> None:

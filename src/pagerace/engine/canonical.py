@@ -10,8 +10,8 @@ thread's part of the key is one int. The shared state enters the key as the set 
 wrote can differ), each item interned as an int; the key is the bytes of the sorted item
 ids followed by the threads' history ids. The item set is kept up to date step by step
 (`update` re-tags only the locations a step wrote), so a key costs a sort of ints, and
-under symmetry one cached lookup per item and renaming. Equal keys mean equal states (the tags keep
-`True` and `1` apart, statekey.py); the key is exact, not a hash.
+under symmetry one cached lookup per item and renaming. Equal keys mean equal states
+(the tags keep `True` and `1` apart, statekey.py); the key is exact, not a hash.
 
 Symmetry (symmetry.py): the canonical key is the least key over the renamings that sort the
 blocks of each group by their threads' history ids; blocks with equal histories are tied
@@ -116,12 +116,15 @@ class Canon:
             if init.get(loc, _MISSING) == t:
                 items.pop(loc, None)
                 continue
-            key = (loc, t)
-            got = self.items.get(key)
-            if got is None:
-                got = self.items[key] = len(self.item_lv)
-                self.item_lv.append((loc, v))
-            items[loc] = got
+            items[loc] = self._intern(loc, v, t)
+
+    def _intern(self, loc: Hashable, v: Any, t: Hashable) -> int:
+        """The id of item (`loc`, `v`), `t` being `v`'s tag."""
+        got = self.items.get((loc, t))
+        if got is None:
+            got = self.items[(loc, t)] = len(self.item_lv)
+            self.item_lv.append((loc, v))
+        return got
 
     def _pack(self, ids: list[int], hists: Sequence[int]) -> bytes:
         ids.sort()
@@ -139,17 +142,12 @@ class Canon:
         assert best is not None
         return best
 
-    def _renamed_item(self, item: int, perm: Perm) -> int:
-        got = self._renamed_items.get((item, perm))
-        if got is None:
-            assert self.sym is not None
-            loc, v = self.sym.rename(*self.item_lv[item], perm)
-            key = (loc, _tag(v))
-            got = self.items.get(key)
-            if got is None:
-                got = self.items[key] = len(self.item_lv)
-                self.item_lv.append((loc, v))
-            self._renamed_items[(item, perm)] = got
+    def _rename_item(self, item: int, perm: Perm) -> int:
+        """The id of `item` renamed by `perm`, computed and cached (callers look in
+        `_renamed_items` first)."""
+        assert self.sym is not None
+        loc, v = self.sym.rename(*self.item_lv[item], perm)
+        got = self._renamed_items[(item, perm)] = self._intern(loc, v, _tag(v))
         return got
 
     def _renamed_key(self, items: dict[Hashable, int], hists: Sequence[int],
@@ -160,7 +158,7 @@ class Canon:
         ids = []
         for i in items.values():
             r = ren.get((i, perm))
-            ids.append(self._renamed_item(i, perm) if r is None else r)
+            ids.append(self._rename_item(i, perm) if r is None else r)
         new = [0] * self.n
         for t, h in enumerate(hists):
             new[perm[t]] = self._rename_hist(h, perm)

@@ -82,6 +82,7 @@ class MayAccess:
         self.writes: list[list[set[Hashable]]] = [[] for _ in range(self.n)]
         self.observer: set[Hashable] = set()  # what the always / sometimes predicates read
         self.observer_all = False
+        self.unknown = False  # a location could not be renamed: no step goes alone
         self.grew = False  # set when a set grew since the caller cleared it
         self.sym = symmetry
         self.perms: list[Perm] = list(symmetry.all_perms(self.n)) if symmetry else []
@@ -92,7 +93,8 @@ class MayAccess:
         assert self.sym is not None
         try:
             return self.sym.rename(loc, None, perm)[0]
-        except Exception:  # a rename hook that needs the value: keep the location
+        except Exception:  # a rename hook that needs the value: nothing is independent
+            self.unknown = True
             return loc
 
     @staticmethod
@@ -105,7 +107,7 @@ class MayAccess:
     def _add(self, t: int, k: int, locs: frozenset[Hashable],
              tables: list[list[set[Hashable]]]) -> None:
         mine = tables[t]
-        have = mine[k] if k < len(mine) else set()  # covered: seen at index k or later
+        have = _at(mine, k)  # covered: seen at index k or later
         new = [loc for loc in locs if loc not in have]
         if not new:
             return
@@ -170,18 +172,25 @@ class MayAccess:
         """True when no live thread u other than `t`, at its step `steps[u]` or later, and
         no property predicate accesses a location in conflict with footprint `fp`."""
         reads, writes = fp
+        if self.unknown:
+            return False
         if writes and (self.observer_all or not self.observer.isdisjoint(writes)):
             return False
         for u in live:
             if u == t:
                 continue
-            k = steps[u]
-            if k >= len(self.writes[u]) and k >= len(self.reads[u]):
-                continue
-            uw = self.writes[u][k] if k < len(self.writes[u]) else set()
-            ur = self.reads[u][k] if k < len(self.reads[u]) else set()
-            if writes and (not uw.isdisjoint(writes) or not ur.isdisjoint(writes)):
+            uw = _at(self.writes[u], steps[u])
+            if writes and (not uw.isdisjoint(writes)
+                           or not _at(self.reads[u], steps[u]).isdisjoint(writes)):
                 return False
             if reads and not uw.isdisjoint(reads):
                 return False
         return True
+
+
+_NONE: frozenset[Hashable] = frozenset()
+
+
+def _at(table: list[set[Hashable]], k: int) -> set[Hashable] | frozenset[Hashable]:
+    """F(t, k) from thread t's table: empty past the last step ever seen."""
+    return table[k] if k < len(table) else _NONE

@@ -36,11 +36,11 @@ States are kept alive by forking (forking.py): a transition forks the state's ex
 and steps the fork; only the thread that moves re-creates its generator (by feeding it
 its history), and only when it does not own it. A state's last move steps the state's
 own execution (no fork), and a fork takes over its parent's generator of the thread that
-moves when no later move of the parent is that thread's. Every transition is really executed, so
-step violations, instruments, `always` properties and `sometimes` witnesses are checked on
-every transition; a successor whose canonical key was seen before is dropped. A violation
-is reported with the schedule from the initial state to it (`Schedule`), which the
-stateless replay turns into a trace as for any other strategy.
+moves when no later move of the parent is that thread's. Every transition is really
+executed, so step violations, instruments, `always` properties and `sometimes`
+witnesses are checked on every transition; a successor whose canonical key was seen
+before is dropped. A violation is reported with the schedule from the initial state to
+it (`Schedule`), which the stateless replay turns into a trace as for any other strategy.
 
 Counts: `Stats.states` (canonical states stored), `Stats.transitions` (steps executed);
 `executions` counts the end states reached (finished, deadlocked or violating), and
@@ -188,7 +188,6 @@ class StatefulSearch:
                 return stop_on_violation
             result.terminal_states.add(self._terminal_fp(ex))
             return False
-
 
         root = ForkingExecution(self.program, self.canon, self.limits.max_steps)
         hit |= root.sometimes_hit
