@@ -7,7 +7,7 @@ from collections.abc import Generator, Hashable, Mapping
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pagerace.engine import (
@@ -166,6 +166,8 @@ def test_stateful_without_symmetry_matches_dfs(spec: tuple[Any, ...]) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(programs)
+# a step taken alone whose violation would hide the twins' property violation
+@example(([("add", "a"), ("oops", "a", 1)], [("add", "b")], 2))
 def test_stateful_with_an_always_property_matches_dfs(spec: tuple[Any, ...]) -> None:
     other, twin, twins = spec
     _matches_dfs(build(other, twin, twins, always=True), True)

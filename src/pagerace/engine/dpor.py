@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from pagerace.engine import violation as vk
 from pagerace.engine.execution import Event, Execution, dependent
 from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
@@ -76,6 +77,7 @@ class SourceDPOR(TreeSearch):
 
     def end_run(self, ex: Execution) -> None:
         self._analyze_blocked(ex)
+        self._analyze_violation(ex)
 
     def on_backtrack(self, node: Node) -> None:
         assert node.outcomes is not None and node.event is not None
@@ -182,6 +184,20 @@ class SourceDPOR(TreeSearch):
                 virtual = Event(end, t, ex.steps[t] + 1, "blocked", 0, ex.footprint(t), None,
                                 is_await=True)
                 self._analyze(end, virtual)
+
+    def _analyze_violation(self, ex: Execution) -> None:
+        """A step that raised a violation ended the run, so it disabled every other
+        thread's next step: it races with each of them (whatever they touch), and each
+        enabled one goes into the backtrack set of the state before it. Without this a
+        violation of one thread would hide another thread's independent violation."""
+        j = self.pos - 1
+        if ex.violation is None or ex.violation.kind == vk.DEADLOCK or j < 0 \
+                or self.blocked:
+            return
+        p = self.stack[j].thread
+        for u in range(ex.n):
+            if u != p and ex.pending[u] is not None:
+                self._add_backtrack(j, j + 1, [u], u)
 
     def _reverse(self, j: int, i: int, ei: Event) -> None:
         stack = self.stack

@@ -16,7 +16,10 @@ every pending op of every live thread, enabled or blocked), closed under the sym
 When a set grows during a search, the search goes on with the larger sets (so one search
 learns all it can) and then starts again from scratch (`Stats.restarts`); only a search
 during which no set grew is reported (a violation found on the way is real and stands).
-The op's own footprint is exact (computed on the state). C1 then holds for every path the
+The op's own footprint is exact (computed on the state). A step taken alone that raises
+a violation ends the path, so it disables every other thread and breaks C1: the state's
+other threads are then explored too (`_unample`), and one violation never hides another.
+C1 then holds for every path the
 sets cover; a path that leaves them has a first step outside them, and the prefix before
 that step is covered, so an equivalent prefix is explored and the thread reaches the same
 program point and pending op there: the search sees it and its sets grow - so a search in
@@ -75,28 +78,36 @@ class _Frame:
     ex: ForkingExecution
     path: tuple[Choice, ...]
     moves: list[tuple[int, int]]
+    ample: bool  # the moves are one thread's, taken alone
     next: int = 0
 
 
-def moves(ex: ForkingExecution, may: MayAccess | None) -> list[tuple[int, int]]:
-    """The (thread, outcome) pairs to explore from `ex`'s state: an ample set if one
-    exists, else every enabled thread's every distinct outcome. With `may`, every live
-    thread's pending footprint is recorded in it on the way."""
+def moves(ex: ForkingExecution, may: MayAccess | None) -> tuple[list[tuple[int, int]], bool]:
+    """The (thread, outcome) pairs to explore from `ex`'s state, and whether they are an
+    ample set (one thread's, taken alone) rather than every enabled thread's every
+    distinct outcome. With `may`, every live thread's pending footprint is recorded in it
+    on the way."""
     enabled = ex.enabled()
-    if may is None:  # only the rule that needs no sets: an op that touches nothing
-        for t in enabled:
-            reads, writes = ex.footprint(t)
-            if not reads and not writes:
-                return [(t, o) for o in ex.outcomes(t)]
-        return [(t, o) for t in enabled for o in ex.outcomes(t)]
-    live = [t for t in range(ex.n) if ex.pending[t] is not None]
-    fps = {t: ex.footprint(t) for t in live}
-    for t in live:
-        may.observe(t, ex.steps[t], fps[t])
-    for t in enabled:
-        if may.independent(t, fps[t], ex.steps, live):
-            return [(t, o) for o in ex.outcomes(t)]
-    return [(t, o) for t in enabled for o in ex.outcomes(t)]
+    if len(enabled) > 1:
+        if may is None:  # only the rule that needs no sets: an op that touches nothing
+            for t in enabled:
+                reads, writes = ex.footprint(t)
+                if not reads and not writes:
+                    return [(t, o) for o in ex.outcomes(t)], True
+        else:
+            live = [t for t in range(ex.n) if ex.pending[t] is not None]
+            fps = {t: ex.footprint(t) for t in live}
+            for t in live:
+                may.observe(t, ex.steps[t], fps[t])
+            for t in enabled:
+                if may.independent(t, fps[t], ex.steps, live):
+                    return [(t, o) for o in ex.outcomes(t)], True
+    return others(ex, None), False
+
+
+def others(ex: ForkingExecution, but: int | None) -> list[tuple[int, int]]:
+    """Every enabled thread's (other than `but`) every distinct outcome."""
+    return [(t, o) for t in ex.enabled() if t != but for o in ex.outcomes(t)]
 
 
 class _Restart(Exception):
@@ -198,7 +209,7 @@ class StatefulSearch:
         else:
             visited.add(root.key())
             stats.states = 1
-            stack.append(_Frame(root, (), moves(root, may)))
+            stack.append(_Frame(root, (), *moves(root, may)))
         while stack and not stopped:
             frame = stack[-1]
             if frame.next >= len(frame.moves):
@@ -223,6 +234,8 @@ class StatefulSearch:
             stats.max_depth = max(stats.max_depth, len(path))
             if child.violation is not None:
                 stopped = end(child, path)
+                if frame.ample and not stopped:
+                    self._unample(frame, t, stack)
                 continue
             key = child.key()
             if key in visited:
@@ -232,7 +245,7 @@ class StatefulSearch:
             if child.finished() or child.check_deadlock():
                 stopped = end(child, path)
                 continue
-            stack.append(_Frame(child, path, moves(child, may)))
+            stack.append(_Frame(child, path, *moves(child, may)))
             if throttle.due():
                 throttle.emit(self._progress(result, budget, len(path), False))
             lim = budget.exhausted(stats.states)
@@ -246,6 +259,20 @@ class StatefulSearch:
         result.complete = not stack and result.limit_hit is None
         result.finish(sometimes, hit, budget.elapsed())
         return result
+
+    def _unample(self, frame: _Frame, t: int, stack: list[_Frame]) -> None:
+        """A step taken alone raised a violation, so it disabled every other thread (C1
+        fails): the state's other enabled threads are explored too. The frame's
+        execution is still the state's unless that step was its last move; then the
+        state is rebuilt from its schedule."""
+        frame.ample = False
+        if frame.next < len(frame.moves):
+            frame.moves.extend(others(frame.ex, t))
+            return
+        ex = ForkingExecution(self.program, self.canon, self.limits.max_steps)
+        for c in frame.path:
+            ex.step(c.thread, c.outcome)
+        stack.append(_Frame(ex, frame.path, others(ex, t), False))
 
     @staticmethod
     def _progress(result: ExplorationResult, budget: Budget, depth: int,

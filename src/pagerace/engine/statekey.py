@@ -11,6 +11,11 @@ state) equal keys mean equal states and equal fingerprints. Unequal keys may sti
 one state (two executions writing different locations to the same end): that costs one
 more SHA-256, never a wrong fingerprint.
 
+Under a weak memory model the model keeps its own bookkeeping in the state (message
+histories, each thread's views, the clock: history.is_model_key), and a step changes it
+beyond its event's write set - a failed cmpxchg writes no location but raises its CPU's
+read view. Every model key in the state is part of the key.
+
 Locations are compared as the state dict compares them (they are tuples of str / int,
 ops.py). Values of a type the tag does not know are tagged by their canonical encoding
 (fingerprint.encode), which is exact and raises the same error a fingerprint would.
@@ -22,6 +27,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from pagerace.engine.fingerprint import encode
+from pagerace.engine.memory.history import is_model_key
 
 if TYPE_CHECKING:
     from pagerace.engine.execution import Execution
@@ -46,6 +52,8 @@ def state_key(ex: Execution) -> Hashable:
     """The key of `ex`'s current state and results (see the module docstring)."""
     written: set[Hashable] = set().union(*(ev.fp[1] for ev in ex.events))
     state = ex.state
+    if ex.model is not None:
+        written.update(loc for loc in state if is_model_key(loc))
     vals = [state[loc] for loc in written]
     types = list(map(type, vals))
     results = tag(tuple(ex.results))
