@@ -1,5 +1,8 @@
 """SPIN against pagerace on hvo-speculative-walker: real geometry, walkers, growth.
 
+`--strategy stateful` runs pagerace's stateful search instead of DPOR; its "pr execs"
+column is then the states it stored.
+
 SPIN runs end to end on the equivalent Promela model benchmarks/spin/hvo_speculative_walker.pml
 in a temporary directory per cell: `spin -DGEN=.. -DARCH=.. -DTARGET=.. -DWALKERS=N [-DREAL]
 -a`, `gcc -O2 -DSAFETY pan.c` (SPIN's default partial-order reduction stays on), `./pan
@@ -198,8 +201,8 @@ def seed_matrix(args: argparse.Namespace) -> None:
 
 
 
-def pagerace_cells(cells: list[tuple[str, str, str]], params: dict[str, str], jobs: int
-                   ) -> tuple[float, dict[tuple[str, str, str], dict]]:
+def pagerace_cells(cells: list[tuple[str, str, str]], params: dict[str, str], jobs: int,
+                   strategy: str = "dpor") -> tuple[float, dict[tuple[str, str, str], dict]]:
     """Check `cells` in-process (`run_matrix` per architecture row, `--jobs` workers)."""
     from pagerace.check import CheckOptions, run_matrix
     from pagerace.scenarios.catalog import load_scenario
@@ -212,7 +215,7 @@ def pagerace_cells(cells: list[tuple[str, str, str]], params: dict[str, str], jo
         targets = {t for _, a, t in cells if a == arch}
         if len(targets) == 1:
             fixed["target"] = next(iter(targets))
-        m = run_matrix(sc, SEED, fixed, CheckOptions(), jobs=jobs)
+        m = run_matrix(sc, SEED, fixed, CheckOptions(strategy=strategy), jobs=jobs)
         for c in m.cells:
             key = (c.params["gen"], c.params["arch"], c.params["target"])
             if key in cells:
@@ -229,18 +232,19 @@ def spin_cells(cells: list[tuple[str, str, str]], args: argparse.Namespace, walk
 
 def walkers_table(args: argparse.Namespace, cells: list[tuple[str, str, str]]) -> None:
     print(f"\n== real geometry (2 MiB folio), {len(cells)} cells, tlb=current: "
-          "SPIN end to end vs pagerace (DPOR) ==")
+          f"SPIN end to end vs pagerace ({args.strategy}) ==")
     print(f"{'walkers':>7} {'CPUs':>4} {'agree':>7} {'SPIN states':>11} "
           f"{'pr execs':>9} {'SPIN s':>8} {'pan s':>7} {'pr s':>7} {'ratio':>7} "
           f"{'pan/pr':>7}")
     for w in args.walkers:
         sp = spin_cells(cells, args, w, "real")
         t_pr, pr = pagerace_cells(cells, {"geometry": "real", "walkers": str(w),
-                                          "tlb": "current"}, args.jobs)
+                                          "tlb": "current"}, args.jobs, args.strategy)
         agree = sum(1 for c in sp if pr[(c.gen, c.arch, c.target)]["verdict"] == c.verdict)
         wrong = [f"{c.gen}/{c.arch}/{c.target}" for c in sp
                  if pr[(c.gen, c.arch, c.target)]["verdict"] != c.verdict]
-        execs = sum(int(c["stats"].get("executions", 0)) for c in pr.values())
+        execs = sum(int(c["stats"].get("states") or c["stats"].get("executions", 0))
+                    for c in pr.values())
         t_sp = sum(c.t_total for c in sp) / args.jobs  # cells ran args.jobs at a time
         t_pan = sum(c.t_pan for c in sp)
         print(f"{w:>7} {w + 1:>4} {agree:>3}/{len(sp):<3} {sum(c.states for c in sp):>11,} "
@@ -248,13 +252,14 @@ def walkers_table(args: argparse.Namespace, cells: list[tuple[str, str, str]]) -
               f"{t_pan / t_pr:>6.2f}x" + (f"  DISAGREE: {', '.join(wrong)}" if wrong else ""))
 
 
-def one_check(params: dict[str, str], jobs: int, max_seconds: float) -> tuple[float, dict]:
+def one_check(params: dict[str, str], jobs: int, max_seconds: float,
+              strategy: str = "dpor") -> tuple[float, dict]:
     from pagerace.check import CheckOptions, run_check
     from pagerace.scenarios.catalog import load_scenario
 
     t0 = time.perf_counter()
-    r = run_check(load_scenario(SEED), params, CheckOptions(jobs=jobs, max_seconds=max_seconds),
-                  ref=SEED)
+    r = run_check(load_scenario(SEED), params,
+                  CheckOptions(jobs=jobs, max_seconds=max_seconds, strategy=strategy), ref=SEED)
     return time.perf_counter() - t0, r.to_json()
 
 
@@ -263,17 +268,18 @@ def growth(args: argparse.Namespace) -> None:
     base = {"gen": gen, "arch": arch, "target": target, "tlb": "current"}
     print(f"\n== growth, cell {args.growth_cell} (tlb=current), pagerace --jobs {args.jobs}, "
           f"at most {args.max_seconds:g} s a check ==")
-    print(f"{'what':22} {'pr verdict':>10} {'pr execs':>10} {'states':>7} {'pr s':>8} "
+    print(f"{'what':22} {'pr verdict':>10} {'pr execs':>10} {'ends':>7} {'pr s':>8} "
           f"{'SPIN states':>11} {'pan s':>7} {'SPIN s':>8}")
     rows = [(f"{w + 1} CPUs, scaled", w, "scaled") for w in range(1, args.max_walkers + 1)]
     rows += [("2 CPUs, real (2 MiB)", 1, "real")]
     for label, w, geometry in rows:
         dt, r = one_check({**base, "walkers": str(w), "geometry": geometry}, args.jobs,
-                          args.max_seconds)
+                          args.max_seconds, args.strategy)
         st = r["stats"]
         verdict = r["verdict"] + ("" if r["complete"] or r["verdict"] != "pass" else " (limit)")
         sp = spin_cell(gen, arch, target, args.depth, args.cc, w, geometry)
-        print(f"{label:22} {verdict:>10} {st['executions']:>10,} {st['distinct_states']:>7} "
+        count = st.get("states") or st["executions"]
+        print(f"{label:22} {verdict:>10} {count:>10,} {st['distinct_states']:>7} "
               f"{dt:>8.2f} {sp.states:>11,} {sp.t_pan:>7.2f} {sp.t_total:>8.2f}")
 
 
@@ -291,6 +297,9 @@ def main() -> int:
     ap.add_argument("--max-seconds", type=float, default=120.0,
                     help="growth: pagerace's time limit per check")
     ap.add_argument("--growth-cell", default="G2/x86/unaligned")
+    ap.add_argument("--strategy", choices=("dpor", "stateful"), default="dpor",
+                    help="pagerace's strategy (stateful: visited set + symmetry; its counts "
+                    "are states stored)")
     ap.add_argument("--seed-matrix", action="store_true",
                     help="also the scaled seed matrix, one walker, cell by cell")
     args = ap.parse_args()

@@ -5,7 +5,7 @@ to renaming the walkers - and the renaming of per-CPU state."""
 from __future__ import annotations
 
 import pytest
-from test_engine_stateful import orbit_fp
+from twin_programs import orbit_fp
 
 from pagerace.engine import explore
 from pagerace.engine.execution import Execution
@@ -52,3 +52,21 @@ def test_cpu_renaming() -> None:
     assert r.rename_result(CpuList((1, 2)), swap) == (2, 1)
     assert r.rename_result(CpuPairs(((2, 5),)), swap) == ((1, 5),)
     assert r.rename_result((1, 2), swap) == (1, 2)  # an untyped tuple names no CPU
+
+
+@pytest.mark.parametrize("gen,arch,target,walker", CELLS)
+def test_dpor_with_symmetry_matches_dpor_without(gen: str, arch: str, target: str,
+                                                 walker: str) -> None:
+    p = load_scenario("hvo-speculative-walker").build(
+        {"gen": gen, "arch": arch, "target": target, "walker": walker, "walkers": "2"})
+    ends: set[str] = set()
+
+    def seen(ex: Execution) -> None:
+        if ex.violation is None and ex.finished():
+            ends.add(orbit_fp(p, ex.state, ex.results))
+    plain = explore(p, "dpor", stop_on_violation=False, symmetry=False, on_execution=seen)
+    sym = explore(p, "dpor", stop_on_violation=False)
+    assert {v.kind for v in sym.violations} == {v.kind for v in plain.violations}
+    assert sym.terminal_states == ends
+    assert sym.sometimes == plain.sometimes
+    assert sym.stats.executions < plain.stats.executions

@@ -69,10 +69,12 @@ def explore_check(program: Program, ref: str, params: Mapping[str, str], opts: C
     if opts.cluster is not None:
         with cluster_pool(opts.cluster) as (executor, threads):
             return explore_parallel(factory, opts.strategy, executor, threads, limits,
-                                    depth=opts.split_depth, progress=progress)
+                                    depth=opts.split_depth, progress=progress,
+                                    symmetry=opts.symmetry)
     with local_pool(opts.jobs) as pool:
         return explore_parallel(factory, opts.strategy, pool, opts.jobs, limits,
-                                depth=opts.split_depth, progress=progress)
+                                depth=opts.split_depth, progress=progress,
+                                symmetry=opts.symmetry)
 
 
 __all__ = ["ScenarioProgram", "explore_check"]

@@ -17,7 +17,9 @@ differed:
   step must have the same thread, outcome, label, footprint and result (this catches an
   `Atomic` function that is not deterministic), and the execution must end, or go on,
   where the previous one did. Consecutive executions of a tree search share the prefix
-  up to the backtrack point, so every replayed step is compared.
+  up to the backtrack point, so every replayed step is compared - really re-run on its
+  first replay; later replays of the same node re-apply the recorded effects (tree.py),
+  so a step is checked once, not at every replay.
 
 Leaves out: steps that end in a violation (what a thread does after one is not
 recorded), and nondeterminism in an `Atomic` function on a step no execution replays.

@@ -36,6 +36,7 @@ from pagerace.engine import violation as vk
 from pagerace.engine.execution import Event, Execution, dependent
 from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
+from pagerace.engine.symmetric import rename_fp
 from pagerace.engine.tree import Node, SleepEntry, TreeSearch
 
 
@@ -84,7 +85,17 @@ class SourceDPOR(TreeSearch):
         if len(self.undo) == len(self.stack):  # the top node's choice changes or goes
             self._unindex()
         entry = node.sleep.setdefault(node.thread, SleepEntry(node.all_outcomes, {}))
-        entry.asleep[node.outcomes[node.oi]] = node.event.fp
+        o = node.outcomes[node.oi]
+        entry.asleep[o] = node.event.fp
+        if node.swaps:  # the twin's step is this one renamed (symmetric.py)
+            assert self.sym is not None
+            for perm, threads in node.swaps:
+                q = perm[node.thread]
+                if node.thread in threads and q in node.enabled and q not in node.done:
+                    fp = rename_fp(self.sym, node.event.fp, perm)
+                    if fp is not None:
+                        node.sleep.setdefault(q, SleepEntry(node.all_outcomes, {})) \
+                            .asleep[o] = fp
 
     # -- DPOR race analysis --------------------------------------------------------------
     def _analyze(self, i: int, e: Event | None = None) -> None:

@@ -64,6 +64,10 @@ class Event:
     stack: tuple[str, ...] = ()
     vc: list[int] = field(default_factory=list)  # vector clock, filled by DPOR
     is_await: bool = False  # a blocking step: its races include the writes that disabled it
+    # under sc, what the step left in the locations it wrote and the `sometimes` names it
+    # witnessed: what a replay of the same step from the same state re-applies (`redo`)
+    effects: dict[Hashable, Any] | None = None
+    witnessed: tuple[str, ...] = ()
 
 
 class Execution:
@@ -87,6 +91,9 @@ class Execution:
         self.results: list[Any] = [None] * n
         self.steps: list[int] = [0] * n
         self.events: list[Event] = []
+        # a replayed choice's recorded event, set by a tree search before the step: step()
+        # re-applies its effects instead of running the op (see `_redo`)
+        self.redo: Event | None = None
         self.violation: ViolationRecord | None = None
         self.sometimes_hit: set[str] = set()
         self._always = program.properties_of("always")
@@ -209,6 +216,12 @@ class Execution:
         op = self.pending[t]
         if op is None or self.violation is not None:
             raise RuntimeError(f"thread {t} cannot step")
+        rec = self.redo
+        if rec is not None:
+            self.redo = None
+            if rec.effects is not None and rec.thread == t and rec.outcome == outcome \
+                    and rec.index == len(self.events) and not self.trace:
+                return self._redo(rec)
         stack = self._stack(t) if self.trace else ()
         view, op_outcome = (StepView(self.state, commit=True), outcome) \
             if self.model is None else weak.commit_view(self, t, op, outcome)
@@ -226,6 +239,27 @@ class Execution:
         ev = Event(len(self.events), t, self.steps[t], op.label, outcome,
                    (frozenset(view.reads), frozenset(view.writes)), result,
                    view.notes, view.old, stack, is_await=isinstance(op, Await))
+        if self.violation is None and self.model is None:
+            state = self.state
+            ev.effects = {loc: state[loc] for loc in view.writes}
+            ev.witnessed = tuple(view.witnessed)
+        return self._after(ev, result)
+
+    def _redo(self, rec: Event) -> Event:
+        """Replay `rec`, a step recorded from this same state (the same choices from the
+        start of a deterministic program): put back what it wrote instead of running the
+        op. Instruments, the thread's next op and the properties are processed as after
+        any step. Exact under sc, where a step's effect on the state is its writes."""
+        t = rec.thread
+        self.steps[t] += 1
+        assert rec.pos == self.steps[t]
+        self.state.update(rec.effects or {})
+        if rec.witnessed:
+            self.sometimes_hit.update(rec.witnessed)
+        return self._after(rec, rec.result)
+
+    def _after(self, ev: Event, result: Any) -> Event:
+        t = ev.thread
         self.events.append(ev)
         if self.violation is None and self._instruments:
             self._run_instruments(ev)

@@ -5,8 +5,9 @@ exhaustive, the reference, dfs.py), "dpor" (Source-DPOR with sleep sets, dpor.py
 "random" (seeded random walk, random_walk.py), "pct" (PCT with depth d, pct.py) and
 "stateful" (a visited set over canonical states with symmetry and ample sets,
 stateful.py: not a `Strategy`, it keeps states alive instead of re-running executions;
-`symmetry=False` ignores the program's symmetry, `por=True` adds ample sets from
-learned may-access sets).
+`por=True` adds ample sets from learned may-access sets). "dpor" and "stateful" use the
+program's symmetry (DPOR: symmetric.py) unless `symmetry=False`; their counts are then
+up to symmetry.
 Preemption bounding (preemption.py) wraps "dfs"; the nondeterminism check
 (determinism.py) wraps every strategy. An exhaustive search that completes without
 reaching a `sometimes` property reports the check as vacuous: a violation of kind
@@ -39,7 +40,7 @@ SOMETIMES = "sometimes"
 
 
 def make_strategy(program: Program, strategy: str, limits: Limits, seed: int = 0,
-                  pct_depth: int = 3) -> Strategy:
+                  pct_depth: int = 3, symmetry: bool = False) -> Strategy:
     """The strategy named `strategy`, wrapped as `limits` ask (no determinism check)."""
     if strategy == "stateful":
         raise ValueError("the stateful search is not a Strategy: call explore()")
@@ -55,7 +56,10 @@ def make_strategy(program: Program, strategy: str, limits: Limits, seed: int = 0
             return PreemptionBound(dfs, limits.preemption_bound)
         return dfs
     if strategy == "dpor":
-        return SourceDPOR(program)
+        dpor = SourceDPOR(program)
+        if symmetry:
+            dpor.use_symmetry(program)
+        return dpor
     if strategy == "random":
         return RandomWalk(seed, samples)
     return PCT(len(program.threads), pct_depth, seed, samples)
@@ -76,10 +80,13 @@ def explore(program: Program, strategy: str = "dpor", limits: Limits | None = No
         result = explore_stateful(program, limits, symmetry, por, stop_on_violation,
                                   progress)
     else:
-        strat = make_strategy(program, strategy, limits, seed, pct_depth)
+        strat = make_strategy(program, strategy, limits, seed, pct_depth, symmetry)
+        orbit = program.symmetry if symmetry and strategy == "dpor" \
+            and program.memory == "sc" else None
         if check_determinism:
             strat = DeterminismCheck(strat, program)
-        result = drive(program, strat, limits, stop_on_violation, progress, on_execution)
+        result = drive(program, strat, limits, stop_on_violation, progress, on_execution,
+                       orbit)
     exhaustive = result.complete and limits.preemption_bound is None
     if exhaustive and not result.found:
         missing = [name for name, ok in result.sometimes.items() if not ok]

@@ -101,13 +101,13 @@ def _wrap(search: TreeSearch, program: Program, limits: Limits,
 
 
 def explore_subtree(factory: ProgramFactory, strategy: str, sub: Subtree, limits: Limits,
-                    stop_on_violation: bool, check_determinism: bool = True
-                    ) -> SubtreeResult:
+                    stop_on_violation: bool, check_determinism: bool = True,
+                    symmetry: bool = False) -> SubtreeResult:
     """Explore one subtree (runs in a worker)."""
     program = _program(factory)
-    search = subtree_search(program, strategy, sub)
+    search = subtree_search(program, strategy, sub, symmetry)
     r = drive(program, _wrap(search, program, limits, check_determinism), limits,
-              stop_on_violation)
+              stop_on_violation, orbit=search.sym)
     s = r.stats
     return SubtreeResult(s.executions, s.sleep_blocked, s.steps, s.max_depth,
                          set(r.terminal_states), list(r.found),
@@ -116,10 +116,10 @@ def explore_subtree(factory: ProgramFactory, strategy: str, sub: Subtree, limits
 
 
 def frontier(program: Program, strategy: str, cuts: frozenset[Prefix], limits: Limits,
-             speculate: bool = True) -> list[Subtree]:
+             speculate: bool = True, symmetry: bool = False) -> list[Subtree]:
     """The subtrees at `cuts`, in sequential order, as the top part would meet them
     (with `speculate`: as if every enabled thread were explored there)."""
-    top = top_search(program, strategy, cuts, speculate)
+    top = top_search(program, strategy, cuts, speculate, symmetry)
     strat = _wrap(top, program, limits, False)
     out: list[Subtree] = []
     while strat.new_execution():
@@ -135,8 +135,9 @@ class _Pool:
 
     def __init__(self, executor: Executor, factory: ProgramFactory, strategy: str,
                  limits: Limits, stop: bool, determinism: bool, guesses: list[Subtree],
-                 window: int) -> None:
+                 window: int, symmetry: bool) -> None:
         self.executor = executor
+        self.symmetry = symmetry
         self.args = (factory, strategy)
         self.limits = limits
         self.stop = stop
@@ -151,7 +152,8 @@ class _Pool:
 
     def _submit(self, sub: Subtree) -> None:
         self.futures[sub] = self.executor.submit(
-            explore_subtree, *self.args, sub, self.limits, self.stop, self.determinism)
+            explore_subtree, *self.args, sub, self.limits, self.stop, self.determinism,
+            self.symmetry)
         self.submitted += 1
 
     def top_up(self) -> None:
@@ -197,7 +199,8 @@ def _merge(result: ExplorationResult, sub: SubtreeResult, hit: set[str]) -> None
 def explore_parallel(factory: ProgramFactory, strategy: str, executor: Executor,
                      jobs: int, limits: Limits | None = None, stop_on_violation: bool = True,
                      depth: int | None = None, progress: ProgressFn | None = None,
-                     check_determinism: bool = True) -> ExplorationResult:
+                     check_determinism: bool = True, symmetry: bool = True
+                     ) -> ExplorationResult:
     """Explore `factory()` with `strategy` ("dfs" or "dpor") split over `executor`
     (`jobs` workers); the same result as `explore` in one process (see the header)."""
     if strategy not in SPLITTABLE:
@@ -209,14 +212,14 @@ def explore_parallel(factory: ProgramFactory, strategy: str, executor: Executor,
     program = factory()
     budget = Budget(limits)
     cuts = plan(program, limits, jobs) if depth is None else uniform(program, limits, depth)
-    guesses = frontier(program, strategy, cuts, limits)
+    guesses = frontier(program, strategy, cuts, limits, symmetry=symmetry)
     # DFS's guesses are its frontier: submit them all; DPOR's only a window ahead
     window = len(guesses) if strategy == "dfs" else max(2, 2 * jobs)
     pool = _Pool(executor, factory, strategy, limits, stop_on_violation, check_determinism,
-                 guesses, window)
-    top = top_search(program, strategy, cuts)
+                 guesses, window, symmetry)
+    top = top_search(program, strategy, cuts, symmetry=symmetry)
     strat = _wrap(top, program, limits, check_determinism)
-    result = ExplorationResult(strategy=strategy)
+    result = ExplorationResult(strategy=strategy, orbit=top.sym)
     throttle = Throttle(progress)
     sometimes = [p.name for p in program.properties_of("sometimes")]
     hit: set[str] = set()
@@ -248,7 +251,7 @@ def explore_parallel(factory: ProgramFactory, strategy: str, executor: Executor,
                     # here, up to the limit
                     got = explore_subtree(factory, strategy, sub, Limits(
                         left, limits.max_seconds, limits.max_steps, limits.preemption_bound),
-                        stop_on_violation, check_determinism)
+                        stop_on_violation, check_determinism, symmetry)
                 _merge(result, got, hit)
                 last_depth = got.max_depth
                 top.apply(got.requests)

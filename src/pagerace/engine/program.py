@@ -66,8 +66,8 @@ class Program:
     name: str = "program"
     instruments: Sequence[Instrument] = ()  # observers of every step (instrument.py)
     memory: str = "sc"  # the memory model steps run under (engine/memory/)
-    # interchangeable threads and the renaming of state (symmetry.py); only the stateful
-    # strategy uses it
+    # interchangeable threads and the renaming of state (symmetry.py); the stateful and
+    # dpor strategies use it
     symmetry: Symmetry | None = None
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.schedule import Schedule
 from pagerace.engine.statekey import state_key
+from pagerace.engine.symmetry import Symmetry, orbit_fingerprint
 from pagerace.engine.violation import ViolationRecord
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class ExplorationResult:
     complete: bool = False  # the whole space was covered (no limit cut it short)
     limit_hit: str | None = None  # "executions" | "time" when a limit stopped the search
     parallel: dict[str, int] = field(default_factory=dict)  # split-search figures (parallel.py)
+    # with a symmetry, terminal states are counted up to it (symmetry.orbit_fingerprint)
+    orbit: Symmetry | None = field(default=None, repr=False, compare=False)
     # terminal state key -> fingerprint: one SHA-256 per distinct state (statekey.py)
     _fingerprints: dict[Hashable, str] = field(default_factory=dict, repr=False,
                                                compare=False)
@@ -88,7 +91,9 @@ class ExplorationResult:
         key = state_key(ex)
         fp = self._fingerprints.get(key)
         if fp is None:
-            fp = self._fingerprints[key] = fingerprint(ex.state, tuple(ex.results))
+            fp = self._fingerprints[key] = (
+                fingerprint(ex.state, tuple(ex.results)) if self.orbit is None
+                else orbit_fingerprint(self.orbit, ex.state, ex.results))
             self.terminal_states.add(fp)
         return False
 

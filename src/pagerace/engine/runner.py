@@ -19,6 +19,7 @@ from pagerace.engine.progress import Progress, ProgressFn, Throttle
 from pagerace.engine.result import ExplorationResult
 from pagerace.engine.schedule import Schedule
 from pagerace.engine.strategy import Strategy
+from pagerace.engine.symmetry import Symmetry
 
 
 def run_one(ex: Execution, strategy: Strategy) -> Schedule | None:
@@ -46,11 +47,13 @@ def _progress(result: ExplorationResult, strategy: Strategy, budget: Budget, dep
 
 def drive(program: Program, strategy: Strategy, limits: Limits, stop_on_violation: bool,
           progress: ProgressFn | None = None,
-          on_execution: Callable[[Execution], None] | None = None) -> ExplorationResult:
-    """Explore `program` with `strategy`; `on_execution` sees every maximal execution."""
+          on_execution: Callable[[Execution], None] | None = None,
+          orbit: Symmetry | None = None) -> ExplorationResult:
+    """Explore `program` with `strategy`; `on_execution` sees every maximal execution.
+    With `orbit`, terminal states are counted up to that symmetry."""
     budget = Budget(limits)
     throttle = Throttle(progress)
-    result = ExplorationResult(strategy=strategy.name)
+    result = ExplorationResult(strategy=strategy.name, orbit=orbit)
     sometimes = [p.name for p in program.properties_of("sometimes")]
     hit: set[str] = set()
     depth = 0

@@ -67,7 +67,7 @@ from pagerace.engine.program import Program
 from pagerace.engine.progress import Progress, ProgressFn, Throttle
 from pagerace.engine.result import ExplorationResult, Found
 from pagerace.engine.schedule import Choice, Schedule
-from pagerace.engine.symmetry import Symmetry, check_initial
+from pagerace.engine.symmetry import Symmetry, check_initial, orbit_fingerprint
 
 NAME = "stateful"
 SEED_RUNS = 16  # random executions that seed the may-access sets
@@ -146,16 +146,7 @@ class StatefulSearch:
     def _terminal_fp_of(self, ex: ForkingExecution) -> str:
         if self.sym is None:
             return fingerprint(ex.state, tuple(ex.results))
-        best: str | None = None
-        for perm in self.sym.all_perms(ex.n):
-            res = [None] * ex.n
-            for t, r in enumerate(ex.results):
-                res[perm[t]] = self.sym.rename_result(r, perm) if self.sym.mentions(r) else r
-            fp = fingerprint(self.sym.rename_state(ex.state, perm), tuple(res))
-            if best is None or fp < best:
-                best = fp
-        assert best is not None
-        return best
+        return orbit_fingerprint(self.sym, ex.state, ex.results)
 
     def run(self, stop_on_violation: bool = True,
             progress: ProgressFn | None = None) -> ExplorationResult:

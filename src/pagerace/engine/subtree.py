@@ -184,9 +184,11 @@ class SubDPOR(_Sub, SourceDPOR):
 
 
 def top_search(program: Program, strategy: str, cuts: frozenset[Prefix],
-               speculate: bool = False) -> TopDFS | TopDPOR:
+               speculate: bool = False, symmetry: bool = False) -> TopDFS | TopDPOR:
     _base(strategy)
     top: TopDFS | TopDPOR = TopDFS(program) if strategy == "dfs" else TopDPOR(program)
+    if symmetry and strategy == "dpor":
+        top.use_symmetry(program)
     top.cuts = cuts
     if cuts:
         top.shallow = min(len(c) for c in cuts)
@@ -196,9 +198,12 @@ def top_search(program: Program, strategy: str, cuts: frozenset[Prefix],
     return top
 
 
-def subtree_search(program: Program, strategy: str, sub: Subtree) -> SubDFS | SubDPOR:
+def subtree_search(program: Program, strategy: str, sub: Subtree,
+                   symmetry: bool = False) -> SubDFS | SubDPOR:
     _base(strategy)
     search: SubDFS | SubDPOR = SubDFS(program) if strategy == "dfs" else SubDPOR(program)
+    if symmetry and strategy == "dpor":
+        search.use_symmetry(program)
     search.sub = sub
     search.floor = sub.depth
     return search

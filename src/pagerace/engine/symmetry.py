@@ -24,7 +24,8 @@ alike. `check_initial` checks the first part; the cross-checks against naive DFS
 the rest on the programs we have.
 
 Leaves out: weak memory models (their per-thread views are indexed by thread index and are
-not renamed; `stateful.py` refuses symmetry under them), and symmetry inside DPOR.
+not renamed; `stateful.py` refuses symmetry under them and DPOR ignores it,
+symmetric.py).
 """
 
 from __future__ import annotations
@@ -100,6 +101,37 @@ def check_initial(sym: Symmetry, initial: Mapping[Hashable, Any], nthreads: int)
         if encode(sym.rename_state(initial, perm)) != want:
             raise ValueError(f"symmetry: the initial state is not invariant under the "
                              f"thread permutation {perm}")
+
+
+def orbit_fingerprint(sym: Symmetry, state: Mapping[Hashable, Any],
+                      results: Sequence[Any]) -> str:
+    """The least fingerprint over the renamings of a terminal state and its results: one
+    name for the whole orbit, so terminal states are counted up to symmetry."""
+    from pagerace.engine.fingerprint import fingerprint
+    n = len(results)
+    best: str | None = None
+    for perm in sym.all_perms(n):
+        res: list[Any] = [None] * n
+        for t, r in enumerate(results):
+            res[perm[t]] = sym.rename_result(r, perm) if sym.mentions(r) else r
+        fp = fingerprint(sym.rename_state(state, perm), tuple(res))
+        if best is None or fp < best:
+            best = fp
+    assert best is not None
+    return best
+
+
+def swaps(sym: Symmetry, nthreads: int) -> list[tuple[Perm, frozenset[int]]]:
+    """Every transposition of two blocks of a group, as (the thread permutation, the
+    threads of both blocks)."""
+    out: list[tuple[Perm, frozenset[int]]] = []
+    for g, group in enumerate(sym.groups):
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                orders = [list(range(len(h))) for h in sym.groups]
+                orders[g][i], orders[g][j] = j, i
+                out.append((sym.perm_of(orders, nthreads), frozenset(group[i] + group[j])))
+    return out
 
 
 def transposition(n: int, a: int, b: int) -> Perm:

@@ -10,7 +10,14 @@ has no canonical form.
 
 A replayed prefix is deterministic, so a node keeps what was computed at its state -
 the enabled set, the distinct outcomes of its op, its event (footprint, vector clock) -
-and a replay computes none of them again.
+and a replay computes none of them again. A node's step itself is re-run on its first
+replay (the nondeterminism check compares it with the recorded one, determinism.py);
+from its second replay on, the execution re-applies the recorded event's effects instead
+of running the op (`Execution.redo`: exact under sc, where a step's effect is its writes).
+
+With a program symmetry (`use_symmetry`, DPOR only), a node also keeps the block swaps
+under which its path is invariant, and a thread whose twin is done there is skipped
+(symmetric.py).
 
 Subclasses fill five hooks: the first backtrack set of a new node, the sleep set it
 inherits, what to do with each executed event (DPOR's race analysis), what to do when a
@@ -34,6 +41,8 @@ from typing import TYPE_CHECKING
 
 from pagerace.engine.execution import Event, Execution, Footprint
 from pagerace.engine.schedule import Choice, Schedule
+from pagerace.engine.symmetric import Swap, kept_swaps, twin_done
+from pagerace.engine.symmetry import Symmetry, check_initial, swaps
 
 if TYPE_CHECKING:
     from pagerace.engine.program import Program
@@ -66,6 +75,10 @@ class Node:
     oi: int = 0
     event: Event | None = None
     chosen: Choice | None = None  # choice() while thread and oi stay
+    # block swaps (thread permutation, threads of both blocks) under which the path to
+    # this node is invariant: neither block has stepped, every step maps to itself
+    swaps: tuple[Swap, ...] = ()
+    verified: bool = False  # the event was re-run once and matched: replays redo it
 
     def choice(self) -> Choice:
         if self.chosen is None:
@@ -91,6 +104,19 @@ class TreeSearch:
         self.started = False
         self.exhausted = False
         self.floor = 0  # nodes below this depth are never backtracked (a subtree's prefix)
+        self.sym: Symmetry | None = None  # set by use_symmetry (DPOR only)
+        self._root_swaps: tuple[Swap, ...] = ()
+
+    def use_symmetry(self, program: Program) -> None:
+        """Skip a thread whose twin is done at a node whose path is invariant under
+        swapping their blocks (symmetric.py); only sound with DPOR's race analysis
+        or none, and only under the sc memory model."""
+        sym = program.symmetry
+        if sym is None or program.memory != "sc":
+            return
+        check_initial(sym, program.initial, self.nthreads)
+        self.sym = sym
+        self._root_swaps = tuple(swaps(sym, self.nthreads))
 
     # -- hooks ---------------------------------------------------------------------------
     def first_backtrack(self, node: Node, options: list[int]) -> set[int]:
@@ -124,6 +150,8 @@ class TreeSearch:
             self._took(ex)
         if self.pos < len(self.stack):
             node = self.stack[self.pos]
+            if node.verified:  # a replay: re-apply the recorded step (Execution.redo)
+                ex.redo = node.event
         else:
             enabled = ex.enabled()
             if not enabled:
@@ -133,6 +161,9 @@ class TreeSearch:
                 self.blocked = True
                 return None
             node = new
+            if self.sym is not None:
+                node.swaps = self._root_swaps if not self.stack else \
+                    kept_swaps(self.sym, self.stack[-1].swaps, ex)
             self.stack.append(node)
         if node.outcomes is None:
             node.all_outcomes = tuple(ex.outcomes(node.thread))
@@ -174,6 +205,7 @@ class TreeSearch:
         fresh = node.event is None
         if node.event is not None:
             ev.vc = node.event.vc  # a replayed step: same event, same clock
+            node.verified = True
         node.event = ev
         self.taken = len(ex.events)
         self.absorb(i, fresh)
@@ -184,7 +216,8 @@ class TreeSearch:
         return entry is not None and entry.full()
 
     def _open(self, node: Node, t: int) -> bool:
-        return t not in node.done and not self._asleep(node, t) and self.allowed(node, t)
+        return t not in node.done and not self._asleep(node, t) and self.allowed(node, t) \
+            and not (node.swaps and twin_done(node.swaps, node.done, t))
 
     @staticmethod
     def _pick(node: Node, options: list[int]) -> int:
@@ -222,6 +255,7 @@ class TreeSearch:
             if node.oi + 1 < len(node.outcomes):
                 node.oi += 1
                 node.event = node.chosen = None
+                node.verified = False
                 return True
             node.done.add(node.thread)
             rest = sorted(t for t in node.backtrack if self._open(node, t))
@@ -230,6 +264,7 @@ class TreeSearch:
                 node.outcomes = None
                 node.oi = 0
                 node.event = node.chosen = None
+                node.verified = False
                 return True
             self.stack.pop()
         return False

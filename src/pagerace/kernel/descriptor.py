@@ -32,8 +32,7 @@ Leaves out: word tearing (a field is read or written whole).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pagerace.engine.ops import Atomic
 from pagerace.engine.view import NO_WRITE, StepView
@@ -54,8 +53,7 @@ from pagerace.kernel.vmemmap import (
 )
 
 
-@dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """Where one descriptor access lands: pfn -> vmemmap page -> frame (permission)."""
 
     pfn: int
@@ -91,6 +89,34 @@ def translate(view: StepView, k: KernelHandle, pfn: int, field: str, access: str
     if pte is None:
         raise _hole(view, pfn, vpage, field, access, func)
     return Where(pfn, vpage, slot, pte[0], pte[1], deps=(pte_loc(vpage),))
+
+
+class PageWalks:
+    """translate() for the many descriptors of one step, walked once per vmemmap page.
+
+    The first access to a page translates it as translate() does (the PTE read, or the
+    CPU's TLB); every later access of the step to the same page, for the same kind of
+    access, reuses that translation, as the CPU's TLB entry filled (or hit) by the first
+    access serves the rest (a step is atomic, so the PTE cannot change in between). With
+    per-CPU TLBs each access still checks its frame is live."""
+
+    def __init__(self, view: StepView, k: KernelHandle, func: str) -> None:
+        self.view, self.k, self.func = view, k, func
+        self.pages: dict[tuple[int, str], Where] = {}
+
+    def __call__(self, pfn: int, field: str, access: str) -> Where:
+        g = self.k.geometry
+        vpage = g.vpage(pfn)
+        base = self.pages.get((vpage, access))
+        if base is None:
+            w = self.pages[vpage, access] = translate(self.view, self.k, pfn, field,
+                                                      access, self.func)
+            return w
+        w = Where(pfn, vpage, g.slot(pfn), base.frame, base.perm,
+                  "TLB hit" if base.tlb == "TLB fill" else base.tlb, base.deps)
+        if self.k.config.tlb == "percpu":
+            check_frame_live(self.view, self.k, w, field, access, self.func)
+        return w
 
 
 def _translate_tlb(view: StepView, k: KernelHandle, pfn: int, vpage: int, slot: int,
@@ -234,8 +260,9 @@ def write_descs(k: KernelHandle, writes: Iterable[tuple[int, str, Any]], func: s
 
     def fn(view: StepView, outcome: int) -> None:
         accesses: list[dict[str, Any]] = []
+        walk = PageWalks(view, k, func)
         for pfn, field, value in batch:
-            w = translate(view, k, pfn, field, "write", func)
+            w = walk(pfn, field, "write")
             if w.perm != RW:
                 note_access(view, k, w, field, "write", func, f"write {field} = {fmt(value)}",
                             value=value)
