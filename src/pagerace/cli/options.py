@@ -20,8 +20,9 @@ def exploration_options(f: F) -> F:
                      "exhaustive; random: seeded random walk; pct: PCT with --pct-depth; "
                      "stateful: a visited set over canonical states (symmetry, ample sets)."),
         click.option("--symmetry/--no-symmetry", default=True, show_default=True,
-                     help="stateful: store one state per renaming of the CPUs the scenario "
-                     "declares interchangeable."),
+                     help="Use the CPUs the scenario declares interchangeable - stateful: "
+                     "one state per renaming; dpor: a CPU is not started where its twin "
+                     "already was (sc only). Counts are then up to renaming."),
         click.option("--max-executions", type=click.IntRange(min=1), default=None,
                      help="Stop after this many executions (random/pct default 1000)."),
         click.option("--max-seconds", type=click.FloatRange(min=0.0, min_open=True),

@@ -11,9 +11,9 @@ program point tells A from B). At such a node, the subtree below thread t in blo
 pi-image of the subtree below its twin pi(t) in A: every execution of one is an execution
 of the other renamed, with the same violations and renamed end states. So once pi(t) is
 done at N, t is skipped (`twin_done`), and its twin's explored events are put to sleep for
-t, renamed (`mirror_sleep`), exactly as DPOR puts an explored thread to sleep for its later
-siblings: a sibling branch that would run t first is the image of one that ran pi(t)
-first.
+t, renamed (`rename_fp`, in dpor.py's `on_backtrack`), as DPOR puts an explored thread to
+sleep for its later siblings: a sibling branch that would run t first is the image of one
+that ran pi(t) first.
 
 Why this is sound together with the race analysis (C. N. Ip and D. L. Dill, "Better
 verification through symmetry", FMSD 1996, for the quotient; for DPOR the argument of
@@ -27,6 +27,10 @@ block only would map to a different step, and its races would not mirror.
 Counts are then up to symmetry: one execution per trace orbit, and terminal states named
 by their orbit's least fingerprint (result.py, symmetry.orbit_fingerprint). The cross-check
 against naive DFS (tests/engine/test_engine_dpor_symmetry.py) compares orbits.
+
+What it catches is limited (README, "Measured"): two walkers whose first steps are private
+(rcu_read_lock() on their own CPU) make the path non-invariant as soon as one has taken
+it, and most mirrored traces part only after that.
 
 Leaves out: weak memory models (thread views are indexed by thread number and are not
 renamed: `TreeSearch.use_symmetry` ignores the symmetry there), permutations other than
