@@ -203,18 +203,17 @@ def seed_matrix(args: argparse.Namespace) -> None:
 
 def pagerace_cells(cells: list[tuple[str, str, str]], params: dict[str, str], jobs: int,
                    strategy: str = "dpor") -> tuple[float, dict[tuple[str, str, str], dict]]:
-    """Check `cells` in-process (`run_matrix` per architecture row, `--jobs` workers)."""
+    """Check `cells` in-process (`run_matrix` per architecture and target, `--jobs`
+    workers)."""
     from pagerace.check import CheckOptions, run_matrix
     from pagerace.scenarios.catalog import load_scenario
 
     sc = load_scenario(SEED)
     by: dict[tuple[str, str, str], dict] = {}
     t0 = time.perf_counter()
-    for arch in sorted({a for _, a, _ in cells}):
-        fixed = {**params, "arch": arch}
-        targets = {t for _, a, t in cells if a == arch}
-        if len(targets) == 1:
-            fixed["target"] = next(iter(targets))
+    for arch, target in sorted({(a, t) for _, a, t in cells}):
+        # one matrix per column, so that no cell outside `cells` (the head target) runs
+        fixed = {**params, "arch": arch, "target": target}
         m = run_matrix(sc, SEED, fixed, CheckOptions(strategy=strategy), jobs=jobs)
         for c in m.cells:
             key = (c.params["gen"], c.params["arch"], c.params["target"])
