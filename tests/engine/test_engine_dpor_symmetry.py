@@ -47,3 +47,10 @@ def test_split_search_gives_the_same_counts() -> None:
                                  depth=2)
     assert (split.stats.executions, split.terminal_states) \
         == (one.stats.executions, one.terminal_states)
+
+
+def test_json_says_when_counts_are_up_to_symmetry() -> None:
+    p = build([("store", "a", 1)], [("load", "a")], 2)
+    assert explore(p, "dpor").stats.to_json()["up_to_symmetry"] is True
+    assert explore(p, "stateful").stats.to_json()["up_to_symmetry"] is True
+    assert "up_to_symmetry" not in explore(p, "dpor", symmetry=False).stats.to_json()

@@ -28,6 +28,7 @@ class Stats:
     states: int = 0  # canonical states stored (stateful search only)
     transitions: int = 0  # transitions executed (stateful search only)
     restarts: int = 0  # searches restarted because a may-access set grew (stateful only)
+    up_to_symmetry: bool = False  # counts are of states / traces up to renaming CPUs
 
     @property
     def executions_per_second(self) -> float:
@@ -46,6 +47,7 @@ class Stats:
                                         else round(self.first_violation_seconds, 4)),
             **({"states": self.states, "transitions": self.transitions,
                 "restarts": self.restarts} if self.states else {}),
+            **({"up_to_symmetry": True} if self.up_to_symmetry else {}),
         }
 
 
@@ -101,6 +103,7 @@ class ExplorationResult:
         """Close the statistics once the exploration stops."""
         self.stats.seconds = elapsed
         self.stats.distinct_states = len(self.terminal_states)
+        self.stats.up_to_symmetry = self.orbit is not None
         self.sometimes = {name: name in hit for name in sorted(sometimes)}
 
     @property

@@ -173,7 +173,7 @@ class StatefulSearch:
 
     def _search(self, may: MayAccess | None, budget: Budget, throttle: Throttle,
                 stop_on_violation: bool) -> ExplorationResult:
-        result = ExplorationResult(strategy=NAME)
+        result = ExplorationResult(strategy=NAME, orbit=self.sym)  # fps are the search's own
         stats = result.stats
         hit: set[str] = set()
         sometimes = [p.name for p in self.program.properties_of("sometimes")]
