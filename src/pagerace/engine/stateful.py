@@ -88,20 +88,21 @@ def moves(ex: ForkingExecution, may: MayAccess | None) -> tuple[list[tuple[int, 
     distinct outcome. With `may`, every live thread's pending footprint is recorded in it
     on the way."""
     enabled = ex.enabled()
-    if len(enabled) > 1:
-        if may is None:  # only the rule that needs no sets: an op that touches nothing
+    if may is None:  # only the rule that needs no sets: an op that touches nothing
+        if len(enabled) > 1:
             for t in enabled:
                 reads, writes = ex.footprint(t)
                 if not reads and not writes:
                     return [(t, o) for o in ex.outcomes(t)], True
-        else:
-            live = [t for t in range(ex.n) if ex.pending[t] is not None]
-            fps = {t: ex.footprint(t) for t in live}
-            for t in live:
-                may.observe(t, ex.steps[t], fps[t])
-            for t in enabled:
-                if may.independent(t, fps[t], ex.steps, live):
-                    return [(t, o) for o in ex.outcomes(t)], True
+        return others(ex, None), False
+    live = [t for t in range(ex.n) if ex.pending[t] is not None]
+    fps = {t: ex.footprint(t) for t in live}
+    for t in live:  # learned even where nothing is to decide (a blocked thread's op)
+        may.observe(t, ex.steps[t], fps[t])
+    if len(enabled) > 1:
+        for t in enabled:
+            if may.independent(t, fps[t], ex.steps, live):
+                return [(t, o) for o in ex.outcomes(t)], True
     return others(ex, None), False
 
 
