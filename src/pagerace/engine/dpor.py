@@ -202,8 +202,7 @@ class SourceDPOR(TreeSearch):
         enabled one goes into the backtrack set of the state before it. Without this a
         violation of one thread would hide another thread's independent violation."""
         j = self.pos - 1
-        if ex.violation is None or ex.violation.kind == vk.DEADLOCK or j < 0 \
-                or self.blocked:
+        if ex.violation is None or ex.violation.kind == vk.DEADLOCK or j < 0:
             return
         p = self.stack[j].thread
         for u in range(ex.n):

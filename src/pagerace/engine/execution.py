@@ -252,8 +252,8 @@ class Execution:
         any step. Exact under sc, where a step's effect on the state is its writes."""
         t = rec.thread
         self.steps[t] += 1
-        assert rec.pos == self.steps[t]
-        self.state.update(rec.effects or {})
+        assert rec.pos == self.steps[t] and rec.effects is not None
+        self.state.update(rec.effects)
         if rec.witnessed:
             self.sometimes_hit.update(rec.witnessed)
         return self._after(rec, rec.result)

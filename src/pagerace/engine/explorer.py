@@ -33,6 +33,7 @@ from pagerace.engine.runner import drive
 from pagerace.engine.schedule import Schedule
 from pagerace.engine.stateful import explore_stateful
 from pagerace.engine.strategy import Strategy
+from pagerace.engine.tree import TreeSearch
 from pagerace.engine.violation import ViolationRecord
 
 STRATEGIES = ("dpor", "dfs", "random", "pct", "stateful")
@@ -81,8 +82,7 @@ def explore(program: Program, strategy: str = "dpor", limits: Limits | None = No
                                   progress)
     else:
         strat = make_strategy(program, strategy, limits, seed, pct_depth, symmetry)
-        orbit = program.symmetry if symmetry and strategy == "dpor" \
-            and program.memory == "sc" else None
+        orbit = strat.sym if isinstance(strat, TreeSearch) else None  # use_symmetry's
         if check_determinism:
             strat = DeterminismCheck(strat, program)
         result = drive(program, strat, limits, stop_on_violation, progress, on_execution,

@@ -94,7 +94,7 @@ def moves(ex: ForkingExecution, may: MayAccess | None) -> tuple[list[tuple[int, 
                 reads, writes = ex.footprint(t)
                 if not reads and not writes:
                     return [(t, o) for o in ex.outcomes(t)], True
-        return others(ex, None), False
+        return others(ex, enabled, None), False
     live = [t for t in range(ex.n) if ex.pending[t] is not None]
     fps = {t: ex.footprint(t) for t in live}
     for t in live:  # learned even where nothing is to decide (a blocked thread's op)
@@ -103,12 +103,13 @@ def moves(ex: ForkingExecution, may: MayAccess | None) -> tuple[list[tuple[int, 
         for t in enabled:
             if may.independent(t, fps[t], ex.steps, live):
                 return [(t, o) for o in ex.outcomes(t)], True
-    return others(ex, None), False
+    return others(ex, enabled, None), False
 
 
-def others(ex: ForkingExecution, but: int | None) -> list[tuple[int, int]]:
-    """Every enabled thread's (other than `but`) every distinct outcome."""
-    return [(t, o) for t in ex.enabled() if t != but for o in ex.outcomes(t)]
+def others(ex: ForkingExecution, enabled: list[int], but: int | None
+           ) -> list[tuple[int, int]]:
+    """Every distinct outcome of every thread of `enabled` (`ex`'s) other than `but`."""
+    return [(t, o) for t in enabled if t != but for o in ex.outcomes(t)]
 
 
 class _Restart(Exception):
@@ -259,12 +260,12 @@ class StatefulSearch:
         state is rebuilt from its schedule."""
         frame.ample = False
         if frame.next < len(frame.moves):
-            frame.moves.extend(others(frame.ex, t))
+            frame.moves.extend(others(frame.ex, frame.ex.enabled(), t))
             return
         ex = ForkingExecution(self.program, self.canon, self.limits.max_steps)
         for c in frame.path:
             ex.step(c.thread, c.outcome)
-        stack.append(_Frame(ex, frame.path, others(ex, t), False))
+        stack.append(_Frame(ex, frame.path, others(ex, ex.enabled(), t), False))
 
     @staticmethod
     def _progress(result: ExplorationResult, budget: Budget, depth: int,
