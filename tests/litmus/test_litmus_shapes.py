@@ -9,10 +9,10 @@ from pagerace.litmus import shapes
 
 @pytest.mark.parametrize(("name", "why"), [
     ("LB+poonceonces", shapes.LOAD_BUFFERING),
-    ("S+poonceonces", shapes.LOAD_BUFFERING),
+    ("S+poonceonces", None),
     ("auto/C-LB-LWW+R-Oc+R-Oc", shapes.LOAD_BUFFERING),
-    ("2+2W+poonceonces", shapes.STORE_STORE),
-    ("MP+pooncerelease+poacquireonce", shapes.STORE_STORE),
+    ("2+2W+poonceonces", None),
+    ("MP+pooncerelease+poacquireonce", None),
     ("IRIW+poonceonces+OnceOnce", shapes.MULTI_COPY),
     ("WRC+pooncerelease+fencermbonceonce+Once", shapes.MULTI_COPY),
     ("auto/C-RW-G+RW-B+RW-B", shapes.RCU),

@@ -112,6 +112,10 @@ weak_op_spec = st.one_of(
     st.tuples(st.just("fence"), st.sampled_from(("mb", "rmb", "wmb", "acquire"))),
     st.tuples(st.just("await"), st.sampled_from(LOCS), st.integers(0, 1)),
     st.tuples(st.just("maybe"), st.sampled_from(LOCS), st.sampled_from(LOCS)),
+    # one step: a store, a fence, a second store, an acquire load of the first location
+    # (the store buffer's same-step entries, flushes and waits)
+    st.tuples(st.just("storepair"), st.sampled_from(LOCS), st.sampled_from(LOCS),
+              st.sampled_from(("none", "wmb", "mb")), st.sampled_from(("once", "release"))),
 )
 
 MAX_WEAK_ACCESSES = 6  # memory accesses in all threads together
@@ -119,8 +123,8 @@ MAX_WEAK_ACCESSES = 6  # memory accesses in all threads together
 
 def _weak_small(threads: list[list[OpSpec]]) -> bool:
     ops = [op for t in threads for op in t]
-    accesses = sum(2 if op[0] in ("depload", "maybe") else 0 if op[0] == "fence" else 1
-                   for op in ops)
+    accesses = sum(2 if op[0] in ("depload", "maybe") else 3 if op[0] == "storepair"
+                   else 0 if op[0] == "fence" else 1 for op in ops)
     return accesses <= MAX_WEAK_ACCESSES and sum(op[0] == "maybe" for op in ops) <= 1
 
 
@@ -138,6 +142,16 @@ def _depload(src: str, dst: str) -> Any:
     def fn(view: Any, outcome: int) -> tuple[int, int]:
         a = int(view.load(src, order="once"))
         return a, int(view.load(dst, order="once", deps=(src,)))
+    return fn
+
+
+def _storepair(first: str, second: str, fence: str, order: str) -> Any:
+    def fn(view: Any, outcome: int) -> int:
+        view.store(first, 1, order="once")
+        if fence != "none":
+            view.fence(fence)
+        view.store(second, 2, order=order)
+        return int(view.load(first, order="acquire"))
     return fn
 
 
@@ -163,6 +177,8 @@ def _weak_thread(ops: list[OpSpec]) -> Any:
                 yield Await(lambda v, loc=loc, val=val: v.load(loc) >= val)
             elif kind == "maybe":
                 seen.append((yield Atomic(_maybe(spec[1], spec[2]), "maybe", outcomes=2)))
+            elif kind == "storepair":
+                seen.append((yield Atomic(_storepair(*spec[1:]), "storepair")))
         return tuple(seen)
     return body
 

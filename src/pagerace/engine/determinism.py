@@ -21,6 +21,10 @@ differed:
   first replay; later replays of the same node re-apply the recorded effects (tree.py),
   so a step is checked once, not at every replay.
 
+A store-buffer drain (a weak model's step that leaves the op pending) sends no result, so
+it does not extend the thread's history; a finished thread still draining counts as
+finished.
+
 Leaves out: steps that end in a violation (what a thread does after one is not
 recorded), and nondeterminism in an `Atomic` function on a step no execution replays.
 """
@@ -31,6 +35,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from pagerace.engine.execution import Execution
+from pagerace.engine.memory.stepping import DRAIN_OP
 from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
 from pagerace.engine.schedule import Choice, Schedule
@@ -99,7 +104,8 @@ class DeterminismCheck:
 
     def _thread_op(self, ex: Execution, t: int, k: int) -> None:
         op = ex.pending[t]
-        key = None if op is None else (type(op), op.label, getattr(op, "loc", None))
+        key = None if op is None or op is DRAIN_OP \
+            else (type(op), op.label, getattr(op, "loc", None))
         slot = (t, self.hist[t])
         old = self.next_op.get(slot, _MISSING)
         if old is _MISSING:
@@ -124,7 +130,7 @@ class DeterminismCheck:
             sig = (t, ev.outcome, ev.label, ev.fp, rk)
             self.sigs.append(sig)
             h = self.hist[t]
-            if ex.violation is None and h >= 0:
+            if ex.violation is None and h >= 0 and not ev.drain:
                 key = (h, rk)
                 h = self.histories.get(key, 0)
                 if h == 0:

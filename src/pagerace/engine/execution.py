@@ -13,7 +13,9 @@ type-tagged encoding, so storing `True` and storing `1` are different effects).
 Under a weak memory model (`Program.memory` other than "sc") the state holds message
 histories and thread views, steps see a `WeakStepView`, and a step's outcomes are its
 alternatives (op outcome x which message each load reads): engine/memory/stepping.py
-computes them; properties, instruments and traces see `visible`, the newest values.
+computes them; properties, instruments and traces see `visible`, the newest values. A
+model with store buffers (`relaxed`) adds drain steps: a step of the thread that makes a
+buffered store visible and leaves its op pending (memory/storebuffer.py).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Event:
     # witnessed: what a replay of the same step from the same state re-applies (`redo`)
     effects: dict[Hashable, Any] | None = None
     witnessed: tuple[str, ...] = ()
+    drain: bool = False  # a store-buffer drain: the thread's op stays pending, no result
 
 
 class Execution:
@@ -112,7 +115,8 @@ class Execution:
         try:
             op = next(gen) if first else gen.send(value)
         except StopIteration as stop:
-            self.pending[t] = None
+            # a thread whose stores are still buffered lives on until they drain
+            self.pending[t] = weak.DRAIN_OP if weak.buffered(self, t) else None
             self.results[t] = stop.value
             return
         except Violation as v:
@@ -147,6 +151,8 @@ class Execution:
         if op is None:
             return False
         if isinstance(op, Await):
+            if self.model is not None and weak.buffered(self, t):
+                return True  # its store buffer can drain
             try:
                 return bool(op.pred(self._await_view(t)))
             except Violation:
@@ -223,12 +229,22 @@ class Execution:
                     and rec.index == len(self.events) and not self.trace:
                 return self._redo(rec)
         stack = self._stack(t) if self.trace else ()
-        view, op_outcome = (StepView(self.state, commit=True), outcome) \
-            if self.model is None else weak.commit_view(self, t, op, outcome)
+        drain: int | None = None
+        view: StepView
+        if self.model is None:
+            view, op_outcome = StepView(self.state, commit=True), outcome
+        else:
+            wview, op_outcome, drain = weak.commit_view(self, t, op, outcome)
+            view = wview
         result: Any = None
+        label = op.label
         self.steps[t] += 1
         try:
-            result = apply_op(op, view, op_outcome)
+            if drain is not None:
+                assert self.model is not None
+                label = self.model.drain(wview, drain)
+            else:
+                result = apply_op(op, view, op_outcome)
         except Violation as v:
             self.violation = v.record()
         except Exception as e:
@@ -236,14 +252,16 @@ class Execution:
                 vk.EXCEPTION, f"{op.label}: {type(e).__name__}: {e}")
         if view.witnessed:
             self.sometimes_hit.update(view.witnessed)
-        ev = Event(len(self.events), t, self.steps[t], op.label, outcome,
+        ev = Event(len(self.events), t, self.steps[t], label, outcome,
                    (frozenset(view.reads), frozenset(view.writes)), result,
-                   view.notes, view.old, stack, is_await=isinstance(op, Await))
+                   view.notes, view.old, stack,
+                   is_await=isinstance(op, Await) and drain is None,
+                   drain=drain is not None)
         if self.violation is None and self.model is None:
             state = self.state
             ev.effects = {loc: state[loc] for loc in view.writes}
             ev.witnessed = tuple(view.witnessed)
-        return self._after(ev, result)
+        return self._after(ev, result, advance=drain is None)
 
     def _redo(self, rec: Event) -> Event:
         """Replay `rec`, a step recorded from this same state (the same choices from the
@@ -258,7 +276,9 @@ class Execution:
             self.sometimes_hit.update(rec.witnessed)
         return self._after(rec, rec.result)
 
-    def _after(self, ev: Event, result: Any) -> Event:
+    def _after(self, ev: Event, result: Any, advance: bool = True) -> Event:
+        """What follows a step: instruments, the thread's next op (not after a drain of
+        its store buffer, which leaves the op pending), properties."""
         t = ev.thread
         self.events.append(ev)
         if self.violation is None and self._instruments:
@@ -266,7 +286,10 @@ class Execution:
         if self.violation is not None:
             self.pending[t] = None
             return ev
-        self._advance(t, result)
+        if advance:
+            self._advance(t, result)
+        elif self.pending[t] is weak.DRAIN_OP and not weak.buffered(self, t):
+            self.pending[t] = None
         if self.violation is None and self.max_steps is not None \
                 and self.steps[t] >= self.max_steps and self.pending[t] is not None:
             self.violation = ViolationRecord(

@@ -70,6 +70,11 @@ class StepView:
             return self.overlay[loc]
         return self.state.get(loc, default)
 
+    def ghost(self, loc: Hashable, value: Any) -> None:
+        """Write the model's own bookkeeping (ghost state, counters of what a check saw):
+        a plain store here; under a weak model written at once, never buffered."""
+        self.store(loc, value)
+
     def store(self, loc: Hashable, value: Any, order: str = "plain",
               deps: tuple[Hashable, ...] = ()) -> None:
         """Write `value` to `loc`."""

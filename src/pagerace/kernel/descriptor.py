@@ -198,7 +198,7 @@ def checked_store(view: StepView, k: KernelHandle, w: Where, field: str, value: 
             raise Violation("dedup-write", f"{func}: {field} of pfn {w.pfn} changed "
                             f"{old!r} -> {value!r} through vmemmap[{w.vpage}], an alias of "
                             f"the deduplicated frame {w.frame}")
-        view.store(DEDUP_WRITES, view.peek(DEDUP_WRITES, 0) + 1)
+        view.ghost(DEDUP_WRITES, view.peek(DEDUP_WRITES, 0) + 1)
     if not stored:
         view.store(loc, value, order=order, deps=w.deps)
 

@@ -21,9 +21,11 @@ vmemmap frame allocator, hotplug bookkeeping, the irq and TLB state of a CPU): u
 weak model a load of it reads the newest value (as after the lock's acquire) and is
 followed by a full fence (what the lock's acquire gives the critical section that
 follows; stronger than a spinlock, never weaker), so that state never becomes a weakly
-ordered message the lock would forbid. A store to it needs nothing: the weak models
-store in program order. Under "sc" both are a plain `view.load` / `view.store` (the
-same footprint as before: counts unchanged).
+ordered message the lock would forbid. A store to it is fully ordered under a weak model
+(written at once, after the CPU's buffered stores: the lock's release would have made
+them visible before the next holder reads it). Ghost state (the model's own bookkeeping)
+is written with `view.ghost`, never buffered. Under "sc" both are a plain `view.load` /
+`view.store` (the same footprint as before: counts unchanged).
 
 Leaves out: lock hand-over orderings finer than a full fence (a spinlock is acquire /
 release only; modelling it as a full fence can hide a bug that needs the weaker order).

@@ -120,10 +120,10 @@ def free_frame(view: StepView, k: KernelHandle, frame: int, func: str) -> None:
         if k.config.ghost_violations == "raise":
             raise Violation("bug", f"{func}: vmemmap frame {frame} freed while still "
                             f"mapped by {maps} vmemmap PTE(s)")
-        view.store(FREED_WHILE_MAPPED, view.peek(FREED_WHILE_MAPPED, 0) + 1)
-    view.store(ghost_loc("frame_free", frame), True)
+        view.ghost(FREED_WHILE_MAPPED, view.peek(FREED_WHILE_MAPPED, 0) + 1)
+    view.ghost(ghost_loc("frame_free", frame), True)
     if k.config.tlb == "percpu":  # who freed it, for tlb.py's use-after-free messages
-        view.store(ghost_loc("frame_freed_by", frame), f"{func} on CPU {k.cpu}")
+        view.ghost(ghost_loc("frame_freed_by", frame), f"{func} on CPU {k.cpu}")
 
 
 def set_pte(view: StepView, k: KernelHandle, vpage: int, frame: int | None, perm: str,
@@ -133,15 +133,15 @@ def set_pte(view: StepView, k: KernelHandle, vpage: int, frame: int | None, perm
     if old is not None:
         f0 = old[0]
         maps0 = view.peek(ghost_loc("frame_maps", f0), boot_frame_maps(k, f0))
-        view.store(ghost_loc("frame_maps", f0), maps0 - 1)
+        view.ghost(ghost_loc("frame_maps", f0), maps0 - 1)
     if frame is None:
         view.store(pte_loc(vpage), HOLE, order="once")
     else:
         maps1 = view.peek(ghost_loc("frame_maps", frame), boot_frame_maps(k, frame))
-        view.store(ghost_loc("frame_maps", frame), maps1 + 1)
+        view.ghost(ghost_loc("frame_maps", frame), maps1 + 1)
         view.store(pte_loc(vpage), (frame, perm), order="once")
     if alias != bool(view.peek(ghost_loc("alias", vpage), False)):
-        view.store(ghost_loc("alias", vpage), alias)
+        view.ghost(ghost_loc("alias", vpage), alias)
 
 
 def read_frame_slot(view: StepView, frame: int, slot: int, fields: Iterable[str],

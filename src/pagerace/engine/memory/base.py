@@ -9,7 +9,8 @@ recorded), `choose(n)` and `note(...)`.
 
 Orders (ops.ORDERS): "plain" and "once" and "relaxed" are unordered accesses; "acquire"
 loads and "release" stores; "mb" is a fully ordered value-returning RMW (the kernel's
-xchg, cmpxchg, atomic_*_return: smp_mb() before and after when it writes).
+xchg, cmpxchg, atomic_*_return: smp_mb() before and after when it writes); "ghost" is the
+model's own bookkeeping (written at once, never buffered, ordering nothing).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pagerace.engine.memory.history import Msg
 
 class ModelContext(Protocol):
     thread: int
+    scratch: dict[str, Any]  # the model's notes about the current step (reset per step)
 
     def hist(self, loc: Hashable) -> tuple[Msg, ...]: ...
     def append(self, loc: Hashable, value: Any) -> int: ...
@@ -55,6 +57,19 @@ class MemoryModel:
 
     def fence(self, cx: ModelContext, kind: str) -> None:
         raise NotImplementedError
+
+    # -- a model with store buffers (storebuffer.py) overrides these -------------------
+    def drainable(self, tstate: Any) -> list[int]:
+        """Entries of the thread's store buffer that may drain next (none: no buffer)."""
+        return []
+
+    def drain(self, cx: ModelContext, entry: int) -> str:
+        """Make buffered entry `entry` visible; return the drain step's label."""
+        raise NotImplementedError
+
+    def forwarded(self, tstate: Any, loc: Hashable) -> tuple[bool, Any]:
+        """(True, value) when the thread has a buffered store to `loc`."""
+        return False, None
 
 
 def loc_name(loc: Hashable) -> str:

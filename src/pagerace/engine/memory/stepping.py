@@ -6,6 +6,9 @@ indices of its alternatives (choices.py) whose effects differ - the result and t
 the dry run left - so two ways of reading the same message are explored once. The
 alternatives of thread t's pending op are computed once per state and cached until the
 next step.
+
+A thread with buffered stores (storebuffer.py) also has drain alternatives; one whose body
+has returned keeps `DRAIN_OP` pending until its buffer is empty.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any, Protocol
 from pagerace.engine.apply import Footprint, apply_op, op_outcomes
 from pagerace.engine.fingerprint import encode
 from pagerace.engine.memory.base import MemoryModel
-from pagerace.engine.memory.choices import Alternative, alternatives
+from pagerace.engine.memory.choices import DRAIN, Alternative, alternatives
+from pagerace.engine.memory.history import thread_key
 from pagerace.engine.memory.weak_view import AwaitView, Chooser, WeakStepView
-from pagerace.engine.ops import Await, Op
+from pagerace.engine.ops import Atomic, Await, Op
 from pagerace.engine.view import State
 from pagerace.engine.violation import Violation
 
@@ -39,6 +43,25 @@ class Execution(Protocol):
     def _alts(self) -> AltCache: ...
 
 
+def _never(view: Any, outcome: int) -> None:
+    raise RuntimeError("the store-buffer drain op is never applied")
+
+
+DRAIN_OP = Atomic(fn=_never, label="store buffer drains")
+"""The pending op of a thread whose body has returned while its store buffer still holds
+stores: its only alternatives are drains."""
+
+
+def tstate(ex: Execution, t: int) -> Any:
+    return ex.state.get(thread_key(t))
+
+
+def buffered(ex: Execution, t: int) -> bool:
+    """Whether thread t has stores in its buffer (so a drain step is possible)."""
+    model = ex.model
+    return model is not None and bool(model.drainable(tstate(ex, t)))
+
+
 def _alts(ex: Execution, t: int, op: Op) -> AltList:
     key = (t, len(ex.events))
     got = ex._alts.get(key)
@@ -46,14 +69,15 @@ def _alts(ex: Execution, t: int, op: Op) -> AltList:
         return got
     model = ex.model
     assert model is not None
+    drains = model.drainable(tstate(ex, t))
     if isinstance(op, Await):
         pred = op.pred
         got = alternatives(1, lambda c: AwaitView(ex.state, False, model, t, c),
-                           lambda v, o: pred(v))
+                           lambda v, o: pred(v), drains, model.drain)
     else:
-        got = alternatives(op_outcomes(op),
+        got = alternatives(0 if op is DRAIN_OP else op_outcomes(op),
                            lambda c: WeakStepView(ex.state, False, model, t, c),
-                           lambda v, o: apply_op(op, v, o))
+                           lambda v, o: apply_op(op, v, o), drains, model.drain)
     ex._alts.clear()  # only the current state's alternatives are ever asked for again
     ex._alts[key] = got
     return got
@@ -78,24 +102,35 @@ def _effects(overlay: dict[Hashable, Any]) -> Any:
 
 def outcomes(ex: Execution, t: int, op: Op) -> list[int]:
     seen: dict[Any, int] = {}
-    for i, (_alt, view, res) in enumerate(_alts(ex, t, op)):
+    alts = _alts(ex, t, op)
+    waiting = isinstance(op, Await) and len(alts) > 1  # an await with drains
+    for i, ((o, _path), view, res) in enumerate(alts):
+        if waiting and o != DRAIN and res is False:
+            continue  # the await does not hold: only its drains can step now
         sig_res: Any = (("violation", res.kind, res.message) if isinstance(res, Violation)
                         else ("error", repr(res)) if isinstance(res, Exception)
                         else repr(res))
-        seen.setdefault((sig_res, _effects(view.overlay)), i)
+        seen.setdefault((o == DRAIN, sig_res, _effects(view.overlay)), i)
+    if not seen:
+        raise RuntimeError(f"memory model: {op.label!r} waits for a store-buffer drain, "
+                           "but the buffer has nothing that may drain")
     return sorted(seen.values())
 
 
-def commit_view(ex: Execution, t: int, op: Op, outcome: int) -> tuple[WeakStepView, int]:
-    """The view that applies alternative `outcome` of `t`'s op, and the op's own outcome."""
+def commit_view(ex: Execution, t: int, op: Op, outcome: int
+                ) -> tuple[WeakStepView, int, int | None]:
+    """The view that applies alternative `outcome` of `t`'s op, the op's own outcome, and
+    the store-buffer entry to drain instead when the alternative is a drain (else None)."""
     alts = _alts(ex, t, op)
     if not 0 <= outcome < len(alts):
         raise RuntimeError(f"outcome {outcome} is not an alternative of this step")
     (o, path), _view, _res = alts[outcome]
     model = ex.model
     assert model is not None
+    if o == DRAIN:
+        return WeakStepView(ex.state, True, model, t), o, path[0]
     cls = AwaitView if isinstance(op, Await) else WeakStepView
-    return cls(ex.state, True, model, t, Chooser(path)), o
+    return cls(ex.state, True, model, t, Chooser(path)), o, None
 
 
 def await_view(ex: Execution, t: int) -> WeakStepView:

@@ -59,7 +59,7 @@ class Chooser:
 class WeakStepView(StepView):
     """A step's view of the state under `model`, as thread `thread`."""
 
-    __slots__ = ("model", "thread", "chooser")
+    __slots__ = ("model", "thread", "chooser", "scratch")
     weak = True
 
     def __init__(self, state: State, commit: bool, model: MemoryModel, thread: int,
@@ -68,6 +68,7 @@ class WeakStepView(StepView):
         self.model = model
         self.thread = thread
         self.chooser = chooser or Chooser()
+        self.scratch: dict[str, Any] = {}
 
     # -- raw access for the model ----------------------------------------------------
     def _raw(self, key: Hashable, default: Any) -> Any:
@@ -114,6 +115,9 @@ class WeakStepView(StepView):
         return self.model.load(self, loc, default, order, tuple(deps))
 
     def peek(self, loc: Hashable, default: Any = 0) -> Any:
+        buffered, value = self.model.forwarded(self.tstate(None), loc)
+        if buffered:  # this CPU's own store, not yet visible to others
+            return value
         h: tuple[Msg, ...] = self._raw(loc, initial_history(UNSET))
         v = h[-1].value
         return default if v == UNSET else v
@@ -127,6 +131,9 @@ class WeakStepView(StepView):
     def store(self, loc: Hashable, value: Any, order: str = "plain",
               deps: tuple[Hashable, ...] = ()) -> None:
         self.model.store(self, loc, value, order, tuple(deps))
+
+    def ghost(self, loc: Hashable, value: Any) -> None:
+        self.model.store(self, loc, value, "ghost", ())
 
     def update(self, loc: Hashable, fn: Callable[[Any], Any], default: Any = 0,
                order: str = "mb", deps: tuple[Hashable, ...] = ()) -> Any:

@@ -91,7 +91,7 @@ def WARN(k: KernelHandle, func: str, message: str) -> Gen:  # noqa: N802
         view.note(f"WARNING: {func}: {message}", func=func, access="warn")
         if k.hotplug.warn == "report":
             raise Violation("warn", f"{func}: {message}")
-        view.store(WARNINGS, view.peek(WARNINGS, 0) + 1)
+        view.ghost(WARNINGS, view.peek(WARNINGS, 0) + 1)
     yield Atomic(fn, f"{func}: WARN_ON fires: {message}")
 
 
