@@ -2,7 +2,7 @@
 
 The two shapes of the kernel's Documentation/litmus-tests/rcu/ (both "Result: Never" in
 LKMM), written with the kernel model's rcu_read_lock() / synchronize_rcu() and
-READ_ONCE / WRITE_ONCE ("once") accesses, explored under tso and relaxed with DPOR and
+READ_ONCE / WRITE_ONCE ("once") accesses, explored under tso, relaxed and relaxed-nosb with DPOR and
 naive DFS: the forbidden outcome must never be reached. Each has a control without RCU,
 where the weak model does reach it (so the tests can fail).
 """
@@ -22,7 +22,7 @@ from pagerace.kernel.step import Gen
 
 X, Y, R0, R1 = ("x",), ("y",), ("r0",), ("r1",)
 State = Mapping[Hashable, Any]
-MODELS = ("tso", "relaxed")
+MODELS = ("tso", "relaxed", "relaxed-nosb")
 
 
 def sync_read(memory: str, rcu: bool = True) -> Program:

@@ -8,14 +8,17 @@ RECORD:
 - G2 (v6.15, "mm/hugetlb_vmemmap: fix memory loads ordering",
   <20250108074822.722696-1-yuzhao@google.com>, "page_is_fake_head() must be ordered after
   page_ref_count()"; acked in <20250221154155.GE20567@willie-the-truck>, "I think it
-  resolves the problem I pointed out") passes under `relaxed`: the acquire is on the
-  refcount load (atomic_read_acquire in page_count_writable). An earlier posting with
+  resolves the problem I pointed out") passes under `relaxed-nosb`: the acquire is on the
+  refcount load (atomic_read_acquire in page_count_writable). The record's argument is
+  about load ordering; under `relaxed` (store buffers too) the cell's exploration does
+  not finish in 15 minutes (docs/memory-models.md, "Cost"), so the pin is for the model
+  without store->store reordering. An earlier posting with
   the acquire on the PG_head test is not in the record we could confirm and is not
   modelled.
 
 FOUND (by the checker; no one in the record states them):
 - G2-noacquire (G2's order with atomic_read, never shipped) passes on the aligned target
-  under `relaxed` too: both of its loads go through the same vmemmap PTE, and the model's
+  under `relaxed-nosb` too: both of its loads go through the same vmemmap PTE, and the model's
   per-location coherence on that PTE plus the address dependency of each descriptor read
   order the fake-head check after the refcount read without the acquire.
 - x86 under `memory=arch` is TSO: the same verdicts as SC on these cells.
@@ -47,17 +50,20 @@ def test_arch_resolves_to_the_architectures_model() -> None:
     assert resolve_memory("relaxed", "x86") == "relaxed"
 
 
-def test_record_g1_fails_on_a_weakly_ordered_cpu() -> None:
-    assert _cell("G1", "arm64-lse") == ("oops", "relaxed")
+@pytest.mark.parametrize("memory", ["arch", "relaxed-nosb"])
+def test_record_g1_fails_on_a_weakly_ordered_cpu(memory: str) -> None:
+    want = "relaxed" if memory == "arch" else memory
+    assert _cell("G1", "arm64-lse", memory) == ("oops", want)
 
 
-def test_record_g2_passes_under_relaxed() -> None:
-    assert _cell("G2", "arm64-lse") == ("pass", "relaxed")
+def test_record_g2_passes_under_relaxed_nosb() -> None:
+    assert _cell("G2", "arm64-lse", "relaxed-nosb") == ("pass", "relaxed-nosb")
 
 
-@pytest.mark.parametrize(("arch", "memory"), [("arm64-lse", "relaxed"), ("x86", "tso")])
+@pytest.mark.parametrize(("arch", "memory"), [("arm64-lse", "relaxed-nosb"), ("x86", "arch")])
 def test_found_g2_noacquire_aligned(arch: str, memory: str) -> None:
-    assert _cell("G2-noacquire", arch) == ("pass", memory)
+    want = "tso" if memory == "arch" else memory
+    assert _cell("G2-noacquire", arch, memory) == ("pass", want)
 
 
 def test_the_default_is_sc_and_json_says_so() -> None:

@@ -9,7 +9,7 @@ of:
      "verdict": "pass" | "violation", "violation": {"kind", "message"} | null,
      "stats", "complete": bool | null, "sometimes", "schedule", "replay",
      "trace": <trace dict, report/trace_json.py> | null,
-     "shipped": bool, "shipped_note": str, "memory": "sc" | "tso" | "relaxed"}
+     "shipped": bool, "shipped_note": str, "memory": "sc" | "tso" | "relaxed" | "relaxed-nosb"}
 
 `memory` names the memory model the verdict was produced under (a scenario's `memory`
 parameter resolved: "arch" becomes the architecture's model).

@@ -11,21 +11,27 @@ for their ordering.
   LoongArch (LoongArch reference manual, section 2.2.8) is weakly ordered too and is
   explored under the same model.
 
+"relaxed-nosb" (the same model without store buffers: no store->store reordering) is a
+choice, never what `arch` resolves to: it is stronger than the hardware, and is there
+because the kernel scenarios' passing cells finish under it and not under "relaxed"
+(docs/memory-models.md, "Cost").
+
 `order_of(ordering)` turns the per-primitive ordering recorded in arch.py into the
 engine's `order=` vocabulary (FULL -> "mb", ACQUIRE -> "acquire", RELEASE -> "release",
 RELAXED -> "relaxed").
 
 `locked_load` / `locked_store` are the accesses to model-internal state that stands for
 data the kernel protects with a lock (the buddy free lists, the hugetlb pool lists, the
-vmemmap frame allocator, hotplug bookkeeping, the irq and TLB state of a CPU): under a
+vmemmap frame allocator, hotplug bookkeeping, the irq state of a CPU): under a
 weak model a load of it reads the newest value (as after the lock's acquire) and is
 followed by a full fence (what the lock's acquire gives the critical section that
 follows; stronger than a spinlock, never weaker), so that state never becomes a weakly
 ordered message the lock would forbid. A store to it is fully ordered under a weak model
 (written at once, after the CPU's buffered stores: the lock's release would have made
 them visible before the next holder reads it). Ghost state (the model's own bookkeeping)
-is written with `view.ghost`, never buffered. Under "sc" both are a plain `view.load` /
-`view.store` (the same footprint as before: counts unchanged).
+is written with `view.ghost`, never buffered; so is a CPU's TLB (tlb.py), which is hardware
+state filled by the page-table walker, not memory a store buffer holds. Under "sc" both
+are a plain `view.load` / `view.store` (the same footprint as before: counts unchanged).
 
 Leaves out: lock hand-over orderings finer than a full fence (a spinlock is acquire /
 release only; modelling it as a full fence can hide a bug that needs the weaker order).
@@ -39,7 +45,7 @@ from typing import Any
 from pagerace.engine.view import NO_WRITE, StepView
 from pagerace.kernel.arch import Ordering
 
-MEMORY_CHOICES = ("arch", "sc", "tso", "relaxed")
+MEMORY_CHOICES = ("arch", "sc", "tso", "relaxed", "relaxed-nosb")
 TSO_ARCHS = ("x86",)
 
 

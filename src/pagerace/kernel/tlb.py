@@ -9,7 +9,9 @@ per CPU:
   and by flushes: the CPU's own handling of a flush IPI (tlbflush.py, irq.py), or - only
   for a broadcast invalidation (INVLPGB, arm64 TLBI ...IS) and for the IPI handler of a
   CPU whose interrupts are on - by the flusher's step. So the location is thread-private
-  except for the flush steps, which really race with the CPU's accesses.
+  except for the flush steps, which really race with the CPU's accesses. A TLB is hardware
+  state, not memory: under a weak model it is written with `view.ghost` (at once, never
+  through a store buffer).
 
 An access (`tlb_translate`) uses the cached entry if there is one - it does not read the
 PTE, so a `set_pte()` by another CPU changes nothing it sees; on a miss it walks the page
@@ -87,7 +89,7 @@ def invalidate(view: StepView, cpu: int, vpages: range | None) -> list[int]:
     keep = tuple(e for e in tlb if vpages is not None and e[0] not in vpages)
     gone = [e[0] for e in tlb if e not in keep]
     if gone:
-        view.store(tlb_loc(cpu), keep)
+        view.ghost(tlb_loc(cpu), keep)
     return gone
 
 
@@ -104,7 +106,7 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
         # #PF on a read-only entry: spurious_kernel_fault() walks the page table again
         pte = read_pte(view, k, vpage, newest=True)
         if pte is not None and pte[1] == RW:
-            view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
+            view.ghost(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
             view.note(f"CPU {cpu}: write fault on the TLB entry vmemmap[{vpage}] -> frame "
                       f"{hit[0]} (ro); spurious_kernel_fault: the PTE now maps frame "
                       f"{pte[0]} (rw): TLB refreshed, access retried", access="tlb-fill",
@@ -115,7 +117,7 @@ def tlb_translate(view: StepView, k: Kernel, vpage: int,
     pte = read_pte(view, k, vpage, newest=True)
     if pte is None:
         return None
-    view.store(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
+    view.ghost(tlb_loc(cpu), with_entry(tlb, vpage, *pte))
     return pte[0], pte[1], "TLB fill"
 
 

@@ -126,7 +126,8 @@ MEMORY = "memory"
 MEMORY_PARAM = Param(
     MEMORY, "sc", MEMORY_CHOICES,
     "the memory model to explore under - sc: sequential consistency; tso: x86-TSO; "
-    "relaxed: ARMv8 / RVWMO without load buffering (docs/memory-models.md); arch: the "
+    "relaxed: ARMv8 / RVWMO without load buffering (docs/memory-models.md); relaxed-nosb: "
+    "relaxed without store buffers (no store->store reordering; cheaper); arch: the "
     "architecture's own (x86 -> tso; arm64, riscv, loongarch -> relaxed)")
 
 

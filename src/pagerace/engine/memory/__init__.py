@@ -2,7 +2,9 @@
 
 - "sc": sequential consistency, the engine's default (no model object: plain values).
 - "tso": x86-TSO as messages and views (tso.py).
-- "relaxed": the promise-free fragment of Promising-ARM/RISC-V (promising.py).
+- "relaxed": the promise-free fragment of Promising-ARM/RISC-V (promising.py), with
+  per-CPU store buffers (storebuffer.py);
+- "relaxed-nosb": the same without store buffers (no store->store reordering).
 
 Under a weak model the engine keeps per-location message histories and per-thread views
 in its state (history.py), hands every step a `WeakStepView` (weak_view.py) and explores
@@ -15,7 +17,7 @@ from pagerace.engine.memory.base import MemoryModel
 from pagerace.engine.memory.promising import Relaxed
 from pagerace.engine.memory.tso import Tso
 
-MODELS = ("sc", "tso", "relaxed")
+MODELS = ("sc", "tso", "relaxed", "relaxed-nosb")
 
 
 def make_model(name: str) -> MemoryModel | None:
@@ -26,6 +28,8 @@ def make_model(name: str) -> MemoryModel | None:
         return Tso()
     if name == "relaxed":
         return Relaxed()
+    if name == "relaxed-nosb":
+        return Relaxed(store_buffer=False)
     raise ValueError(f"unknown memory model {name!r} (known: {', '.join(MODELS)})")
 
 

@@ -38,6 +38,10 @@ Leaves out (each makes the model stronger than ARMv8 / RVWMO, never weaker):
 - store->store reordering inside one engine step (an `Atomic` step's stores drain
   together, in program order);
 - isb / control+isb, exclusives' failure paths, mixed-size accesses.
+- with `store_buffer=False` ("relaxed-nosb") stores are appended at once, in program
+  order, so store->store reordering is left out as well: the model before store buffers,
+  kept because its exploration of the kernel scenarios finishes where the buffered one
+  does not (docs/memory-models.md, "Cost").
 Being multi-copy atomic (one memory for all threads), it forbids the non-multi-copy-atomic
 outcomes LKMM allows (IRIW / WRC with only read-side ordering).
 """
@@ -77,6 +81,13 @@ class Relaxed(MemoryModel):
     follows = ("the promise-free fragment of Promising-ARM/RISC-V (Pulte et al., "
                "PLDI 2019)")
 
+    def __init__(self, store_buffer: bool = True) -> None:
+        self.store_buffer = store_buffer
+        if not store_buffer:
+            self.name = "relaxed-nosb"
+            self.follows = (self.follows + ", without store buffers (stores visible in "
+                            "program order)")
+
     def initial(self) -> RelaxedThread:
         return RelaxedThread()
 
@@ -105,7 +116,7 @@ class Relaxed(MemoryModel):
             cx.note(f"read {loc_name(loc)} = {value_of(m, default)!r} from an older message "
                     f"(ts {m.ts}; newest is ts {hist[-1].ts} = "
                     f"{value_of(hist[-1], default)!r}): " + "; ".join(why),
-                    memory="relaxed", weak="older-message", loc=loc_name(loc), ts=m.ts)
+                    memory=self.name, weak="older-message", loc=loc_name(loc), ts=m.ts)
         th = th._replace(
             coh=put(th.coh, loc, max(coh, vpost, m.ts)),
             vr_old=max(th.vr_old, vpost),
@@ -185,7 +196,7 @@ class Relaxed(MemoryModel):
             cx.note(f"store {sb.describe(e)} becomes visible before this CPU's earlier "
                     f"store(s) {older}: no smp_wmb(), release or full fence comes between "
                     "them and they are to different locations",
-                    memory="relaxed", weak="store-reordered")
+                    memory=self.name, weak="store-reordered")
         return f"store buffer drains {sb.describe(e)}"
 
     @staticmethod
@@ -214,7 +225,7 @@ class Relaxed(MemoryModel):
                              vr_new=max(th.vr_new, vpost) if order in ACQUIRE else th.vr_new)
             cx.note(f"read {loc_name(loc)} = {fw.value!r} from this CPU's store buffer "
                     "(forwarding; the store is not yet visible to other CPUs)",
-                    memory="relaxed", weak="forwarded")
+                    memory=self.name, weak="forwarded")
             v: Any = fw.value
         else:
             th, v = self._read(cx, th, loc, default, order, deps, newest=False)
@@ -232,6 +243,8 @@ class Relaxed(MemoryModel):
             th = self._full(cx, th)
             th = self._fence(self._write(cx, th, loc, value, order, _dep_view(th, deps)),
                              "mb")
+        elif not self.store_buffer:  # relaxed-nosb: visible at once, in program order
+            th = self._write(cx, th, loc, value, order, _dep_view(th, deps))
         else:
             th = self._buffer(cx, th, loc, value, order, deps)
         cx.set_tstate(th)
@@ -269,6 +282,8 @@ class Relaxed(MemoryModel):
         if kind == "mb":
             th = self._full(cx, th)
         elif kind in ("wmb", "release"):
+            if not self.store_buffer:
+                return  # stores are already visible in program order
             cx.scratch.pop("open", None)
             th = th._replace(epoch=th.epoch + 1)
         else:
