@@ -24,7 +24,13 @@ a full fence before synchronize_rcu()'s snapshot, whose reads of the CPUs' count
 the newest values, and - once the awaited sections have ended - a step that reads each
 awaited CPU's counter (newest) and fences, so that everything those sections did is
 visible after the grace period. Under sequential consistency none of it is a step or a
-footprint (the counts stay what they were). The RCU+sync+read and RCU+sync+free shapes of
+footprint (the counts stay what they were). The counters are the model's stand-in for the
+quiescent-state machinery, not memory the kernel's readers store to through a store
+buffer: they are written with `view.ghost`, in the step of the section's fence (so once the
+CPU's older stores are visible: a step whose fence must wait for the buffer waits whole),
+and a section's end is seen by synchronize_rcu() as soon as it happens; a later look is an
+interleaving the search explores anyway. The
+RCU+sync+read and RCU+sync+free shapes of
 Documentation/litmus-tests/rcu/ are tests of it (tests/kernel/test_kernel_rcu_weak.py).
 
 Leaves out: expedited grace periods, call_rcu() callbacks, SRCU, the quiescent-state
@@ -59,8 +65,8 @@ def _enter(k: KernelHandle, what: str) -> Gen:
     def fn(view: StepView, outcome: int) -> None:
         n = view.load(nesting_loc(cpu), 0)
         if n == 0:
-            view.store(gen_loc(cpu), view.load(gen_loc(cpu), 0) + 1)
-        view.store(nesting_loc(cpu), n + 1)
+            view.ghost(gen_loc(cpu), view.load(gen_loc(cpu), 0) + 1)
+        view.ghost(nesting_loc(cpu), n + 1)
         view.fence("mb")  # weak memory: the section's accesses come after its start
         view.note(f"{what} (CPU {cpu}, nesting {n + 1})", func=what, access="rcu",
                   cpu=cpu, nesting=n + 1)
@@ -75,7 +81,7 @@ def _exit(k: KernelHandle, what: str) -> Gen:
         if n <= 0:
             raise Violation("bug", f"{what} on CPU {cpu} without a matching lock")
         view.fence("mb")  # weak memory: the section's accesses come before its end
-        view.store(nesting_loc(cpu), n - 1)
+        view.ghost(nesting_loc(cpu), n - 1)
         tail = ": section ends" if n == 1 else ""
         view.note(f"{what} (CPU {cpu}, nesting {n - 1}){tail}", func=what, access="rcu",
                   cpu=cpu, nesting=n - 1)
