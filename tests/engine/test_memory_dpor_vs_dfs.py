@@ -42,6 +42,13 @@ def test_dpor_finds_what_dfs_finds(memory: str, spec: object) -> None:
 @SETTINGS
 @given(spec=rp.weak_program_spec)
 def test_dpor_one_execution_per_trace(memory: str, spec: object) -> None:
+    """One DPOR execution per Mazurkiewicz trace; with store buffers at most one: the
+    traces count a drain before and after an independent op of its own thread as two
+    (program order orders a thread's events), where the sleep sets explore one
+    (dpor.py, _kept_across_own_step)."""
     prog = rp.build_weak(spec, memory)  # type: ignore[arg-type]
-    assert explore(prog, "dpor", stop_on_violation=False).stats.executions \
-        == count_traces(prog)
+    executions = explore(prog, "dpor", stop_on_violation=False).stats.executions
+    if memory == "relaxed":
+        assert executions <= count_traces(prog)
+    else:
+        assert executions == count_traces(prog)

@@ -33,7 +33,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from pagerace.engine import violation as vk
+from pagerace.engine.apply import Footprint
 from pagerace.engine.execution import Event, Execution, dependent
+from pagerace.engine.memory import stepping as weak
+from pagerace.engine.memory.history import buffer_locs
 from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
 from pagerace.engine.symmetric import rename_fp
@@ -60,15 +63,20 @@ class SourceDPOR(TreeSearch):
     def first_backtrack(self, node: Node, options: list[int]) -> set[int]:
         return {self._pick(node, options)}
 
-    def inherit_sleep(self, parent: Node, node: Node) -> None:
+    def inherit_sleep(self, parent: Node, node: Node, ex: Execution) -> None:
         assert parent.event is not None
         efp = parent.event.fp
         for q, entry in parent.sleep.items():
             if q == parent.thread:
+                if ex.model is not None:
+                    kept = _kept_across_own_step(entry, parent.event, ex, q)
+                    if kept is not None:
+                        node.sleep[q] = kept
                 continue
             awake = {o: fp for o, fp in entry.asleep.items() if not dependent(fp, efp)}
             if awake:
-                node.sleep[q] = SleepEntry(entry.outs, awake)
+                node.sleep[q] = SleepEntry(entry.outs, awake,
+                                           {o: a for o, a in entry.alts.items() if o in awake})
 
     def absorb(self, i: int, fresh: bool) -> None:
         if fresh:
@@ -87,6 +95,8 @@ class SourceDPOR(TreeSearch):
         entry = node.sleep.setdefault(node.thread, SleepEntry(node.all_outcomes, {}))
         o = node.outcomes[node.oi]
         entry.asleep[o] = node.event.fp
+        if node.event.alt is not None:
+            entry.alts[o] = node.event.alt
         if node.swaps:  # the twin's step is this one renamed (symmetric.py)
             assert self.sym is not None
             for perm, threads in node.swaps:
@@ -241,3 +251,42 @@ class SourceDPOR(TreeSearch):
             return  # not reversible: the later step was blocked before the earlier one
         q = thread if thread in usable else usable[0]
         node.backtrack.add(q)
+
+
+def _kept_across_own_step(entry: SleepEntry, ev: Event, ex: Execution, q: int
+                          ) -> SleepEntry | None:
+    """What of thread q's sleeping events stays asleep across q's own step `ev`, under a
+    model with store buffers: a drain D and an op O of the same thread that are
+    independent commute (D's entry is older than anything O buffers, so O neither changes
+    it nor whether it may drain; O is not a load forwarding from it, which would read D's
+    buffer key; and D changes nothing O's alternatives depend on), so whichever of the two
+    was explored first covers the runs that take the other first and then it. An asleep
+    event keeps sleeping under the index its alternative (op outcome and model choices)
+    has after the step - a drain can make alternatives of the op available that waited
+    for it, which shifts the indices, and an op can add drains - and only where that
+    index is still the representative of its outcome; an asleep event whose alternative
+    is not known (a sleep set handed to a subtree) wakes. Without this every drain would
+    be explored before and after each of its own thread's later steps."""
+    outs: list[int] | None = None
+    asleep: dict[int, Footprint] = {}
+    alts: dict[int, tuple[int, tuple[int, ...]]] = {}
+    for o, fp in entry.asleep.items():
+        alt = entry.alts.get(o)
+        if alt is None or dependent(fp, ev.fp):
+            continue
+        if bool(buffer_locs(fp[1], q)) == ev.drain:
+            continue  # drain across drain, op across op: not the same event any more
+        if outs is None:
+            outs = ex.outcomes(q)
+        if ev.drain:
+            kept = weak.index_of(ex, q, alt)
+        else:  # a drain's entry index is its position among the entries; none go before
+            locs = buffer_locs(fp[1], q)
+            kept = weak.drain_outcome(ex, q, outs, locs)
+            alt = None if kept is None else weak.alternative_at(ex, q, kept)
+        if kept is not None and kept in outs and alt is not None:
+            asleep[kept] = fp
+            alts[kept] = alt
+    if not asleep or outs is None:
+        return None
+    return SleepEntry(tuple(outs), asleep, alts)

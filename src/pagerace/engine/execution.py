@@ -71,6 +71,9 @@ class Event:
     effects: dict[Hashable, Any] | None = None
     witnessed: tuple[str, ...] = ()
     drain: bool = False  # a store-buffer drain: the thread's op stays pending, no result
+    # under a weak model, the alternative the step took (memory/choices.py): its op
+    # outcome and model choices, which name it where its index changes
+    alt: tuple[int, tuple[int, ...]] | None = None
 
 
 class Execution:
@@ -230,11 +233,12 @@ class Execution:
                 return self._redo(rec)
         stack = self._stack(t) if self.trace else ()
         drain: int | None = None
+        alt: tuple[int, tuple[int, ...]] | None = None
         view: StepView
         if self.model is None:
             view, op_outcome = StepView(self.state, commit=True), outcome
         else:
-            wview, op_outcome, drain = weak.commit_view(self, t, op, outcome)
+            wview, op_outcome, drain, alt = weak.commit_view(self, t, op, outcome)
             view = wview
         result: Any = None
         label = op.label
@@ -256,7 +260,7 @@ class Execution:
                    (frozenset(view.reads), frozenset(view.writes)), result,
                    view.notes, view.old, stack,
                    is_await=isinstance(op, Await) and drain is None,
-                   drain=drain is not None)
+                   drain=drain is not None, alt=alt)
         if self.violation is None and self.model is None:
             state = self.state
             ev.effects = {loc: state[loc] for loc in view.writes}

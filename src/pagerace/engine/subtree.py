@@ -100,7 +100,7 @@ class _Top(TreeSearch):
             return None  # the run ends at the cut by itself: a leaf of the top part
         node = self._blank_node(enabled)
         if self.stack:
-            self.inherit_sleep(self.stack[-1], node)
+            self.inherit_sleep(self.stack[-1], node, ex)
         self.frontier = Subtree(tuple((c.thread, c.outcome) for c in self.path),
                                 sleep_key(node.sleep))
         self.blocked = True  # not an execution of the top part (finish returns None)
@@ -125,10 +125,10 @@ class _Sub(TreeSearch):
 
     sub = Subtree(())
 
-    def _new_node(self, enabled: list[int]) -> Node | None:
+    def _new_node(self, enabled: list[int], ex: Execution) -> Node | None:
         i = len(self.stack)
         if i >= self.floor:
-            return super()._new_node(enabled)
+            return super()._new_node(enabled, ex)
         t, o = self.sub.prefix[i]
         if t not in enabled:
             raise ValueError(f"subtree prefix step {i}: thread {t} is not enabled")
@@ -139,12 +139,12 @@ class _Sub(TreeSearch):
         node.all_outcomes = (o,)
         return node
 
-    def inherit_sleep(self, parent: Node, node: Node) -> None:
+    def inherit_sleep(self, parent: Node, node: Node, ex: Execution) -> None:
         i = len(self.stack)
         if i == self.floor:
             node.sleep = sleep_of(self.sub.sleep)
         elif i > self.floor:
-            super().inherit_sleep(parent, node)
+            super().inherit_sleep(parent, node, ex)
 
     def requests(self) -> list[Request]:
         return []

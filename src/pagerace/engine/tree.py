@@ -50,10 +50,13 @@ if TYPE_CHECKING:
 
 @dataclass(eq=False)
 class SleepEntry:
-    """A thread's sleeping events: its op's distinct outcomes and those asleep (with fps)."""
+    """A thread's sleeping events: its op's distinct outcomes and those asleep (with fps);
+    under a weak model also the alternatives (memory/choices.py) the asleep ones took,
+    where known, which name them where their index changes (dpor.py)."""
 
     outs: tuple[int, ...]
     asleep: dict[int, Footprint]
+    alts: dict[int, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
 
     def full(self) -> bool:
         return all(o in self.asleep for o in self.outs)
@@ -122,8 +125,8 @@ class TreeSearch:
     def first_backtrack(self, node: Node, options: list[int]) -> set[int]:
         raise NotImplementedError
 
-    def inherit_sleep(self, parent: Node, node: Node) -> None:
-        """Fill `node.sleep` from its parent's (DPOR only)."""
+    def inherit_sleep(self, parent: Node, node: Node, ex: Execution) -> None:
+        """Fill `node.sleep` from its parent's (DPOR only); `ex` is at `node`'s state."""
 
     def absorb(self, i: int, fresh: bool) -> None:
         """The event of node i has just been executed (`fresh`: for the first time)."""
@@ -156,7 +159,7 @@ class TreeSearch:
             enabled = ex.enabled()
             if not enabled:
                 return None
-            new = self._new_node(enabled)
+            new = self._new_node(enabled, ex)
             if new is None:
                 self.blocked = True
                 return None
@@ -234,12 +237,12 @@ class TreeSearch:
                 and parent.prev in parent.enabled else 0)
         return Node(enabled=enabled, prev=prev, preemptions=pre)
 
-    def _new_node(self, enabled: list[int]) -> Node | None:
+    def _new_node(self, enabled: list[int], ex: Execution) -> Node | None:
         """A node for the current state, with its first choice; None if sleep-blocked."""
         parent = self.stack[-1] if self.stack else None
         node = self._blank_node(enabled)
         if parent is not None:
-            self.inherit_sleep(parent, node)
+            self.inherit_sleep(parent, node, ex)
         options = [t for t in enabled if not self._asleep(node, t) and self.allowed(node, t)]
         if not options:
             return None

@@ -20,7 +20,7 @@ programs are short).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 MODEL_KEY = "__memory__"
@@ -38,6 +38,19 @@ class Msg(NamedTuple):
 
 def thread_key(t: int) -> Hashable:
     return (MODEL_KEY, "thread", t)
+
+
+def buffer_key(t: int, loc: Hashable) -> Hashable:
+    """Thread t's buffered store to `loc`, as a location of footprints: its drain writes
+    it (a constant, True) and a load forwarding from it reads it, so DPOR sees that the
+    two do not commute; no other thread touches it."""
+    return (MODEL_KEY, "buf", t, loc)
+
+
+def buffer_locs(locs: Iterable[Hashable], t: int) -> frozenset[Hashable]:
+    """The locations whose thread-t buffer keys are among `locs`."""
+    return frozenset(k[3] for k in locs if isinstance(k, tuple) and len(k) == 4
+                     and k[:3] == (MODEL_KEY, "buf", t))
 
 
 def is_model_key(loc: Hashable) -> bool:
@@ -60,8 +73,15 @@ def get(pairs: Pairs, key: Hashable, default: Any = 0) -> Any:
 
 
 def put(pairs: Pairs, key: Hashable, value: Any) -> Pairs:
-    out = tuple((k, v) for k, v in pairs if k != key)
-    return out + ((key, value),)
+    """`pairs` with `key` mapped to `value`, kept sorted by the keys' repr: one map, one
+    tuple, whatever order the keys were written in (equal views fingerprint equally)."""
+    r = repr(key)
+    for i, (k, _v) in enumerate(pairs):
+        if k == key:
+            return pairs[:i] + ((key, value),) + pairs[i + 1:]
+        if repr(k) > r:
+            return pairs[:i] + ((key, value),) + pairs[i:]
+    return pairs + ((key, value),)
 
 
 def readable_from(hist: tuple[Msg, ...], bound: int) -> int:

@@ -190,6 +190,7 @@ class Relaxed(MemoryModel):
         th = th._replace(buf=th.buf[:entry] + th.buf[entry + 1:])
         for s in e.stores:
             th = self._write(cx, th, s.loc, s.value, s.order, s.dep_view)
+            cx.buffer_write(s.loc)
         cx.set_tstate(th)
         if passed:
             older = "; ".join(sb.describe(p) for p in passed)
@@ -219,6 +220,7 @@ class Relaxed(MemoryModel):
             th = self._flush_mine(cx, th)
         fw = sb.forward(th.buf, loc)
         if fw is not None:  # forwarded from this CPU's own buffered store
+            cx.buffer_read(loc)
             vpre = max(_dep_view(th, deps), th.vr_new)
             vpost = max(vpre, fw.dep_view)
             th = th._replace(vr_old=max(th.vr_old, vpost), rview=put(th.rview, loc, vpost),
@@ -253,6 +255,8 @@ class Relaxed(MemoryModel):
                default: Any, order: str, deps: tuple[Hashable, ...]) -> Any:
         th: RelaxedThread = cx.tstate(self.initial())
         older, mine = self._split(cx, th)
+        if any(loc in e.locs for e in th.buf):
+            cx.buffer_read(loc)
         if any(loc in e.locs for e in older):
             raise sb.MustDrain  # an RMW reads memory: this CPU's own store must be there
         if any(loc in e.locs for e in mine):

@@ -20,7 +20,7 @@ from pagerace.engine.apply import Footprint, apply_op, op_outcomes
 from pagerace.engine.fingerprint import encode
 from pagerace.engine.memory.base import MemoryModel
 from pagerace.engine.memory.choices import DRAIN, Alternative, alternatives
-from pagerace.engine.memory.history import thread_key
+from pagerace.engine.memory.history import buffer_locs, thread_key
 from pagerace.engine.memory.weak_view import AwaitView, Chooser, WeakStepView
 from pagerace.engine.ops import Atomic, Await, Op
 from pagerace.engine.view import State
@@ -41,6 +41,8 @@ class Execution(Protocol):
     def model(self) -> MemoryModel | None: ...
     @property
     def _alts(self) -> AltCache: ...
+    @property
+    def pending(self) -> list[Op | None]: ...
 
 
 def _never(view: Any, outcome: int) -> None:
@@ -118,9 +120,11 @@ def outcomes(ex: Execution, t: int, op: Op) -> list[int]:
 
 
 def commit_view(ex: Execution, t: int, op: Op, outcome: int
-                ) -> tuple[WeakStepView, int, int | None]:
-    """The view that applies alternative `outcome` of `t`'s op, the op's own outcome, and
-    the store-buffer entry to drain instead when the alternative is a drain (else None)."""
+                ) -> tuple[WeakStepView, int, int | None, Alternative]:
+    """The view that applies alternative `outcome` of `t`'s op, the op's own outcome, the
+    store-buffer entry to drain instead when the alternative is a drain (else None), and
+    the alternative itself (its op outcome and model choices: what names it across steps
+    that change its index)."""
     alts = _alts(ex, t, op)
     if not 0 <= outcome < len(alts):
         raise RuntimeError(f"outcome {outcome} is not an alternative of this step")
@@ -128,9 +132,45 @@ def commit_view(ex: Execution, t: int, op: Op, outcome: int
     model = ex.model
     assert model is not None
     if o == DRAIN:
-        return WeakStepView(ex.state, True, model, t), o, path[0]
+        return WeakStepView(ex.state, True, model, t), o, path[0], (o, path)
     cls = AwaitView if isinstance(op, Await) else WeakStepView
-    return cls(ex.state, True, model, t, Chooser(path)), o, None
+    return cls(ex.state, True, model, t, Chooser(path)), o, None, (o, path)
+
+
+def drain_outcome(ex: Execution, t: int, outcomes: list[int],
+                  locs: frozenset[Hashable]) -> int | None:
+    """Which of `outcomes` of `t`'s pending op drains the buffer entry holding exactly
+    `locs` (None: none does). Eligible entries have pairwise disjoint locations, so the
+    locations name the entry across the thread's own steps."""
+    op = ex.pending[t]
+    if op is None:
+        return None
+    alts = _alts(ex, t, op)
+    for i in outcomes:
+        (o, _path), view, _res = alts[i]
+        if o == DRAIN and buffer_locs(view.writes, t) == locs:
+            return i
+    return None
+
+
+def alternative_at(ex: Execution, t: int, i: int) -> Alternative | None:
+    """Alternative `i` of `t`'s pending op now (None: there is none)."""
+    op = ex.pending[t]
+    if op is None:
+        return None
+    alts = _alts(ex, t, op)
+    return alts[i][0] if 0 <= i < len(alts) else None
+
+
+def index_of(ex: Execution, t: int, alt: Alternative) -> int | None:
+    """The index of alternative `alt` of `t`'s pending op now (None: it is not one)."""
+    op = ex.pending[t]
+    if op is None:
+        return None
+    for i, ((o, path), _view, _res) in enumerate(_alts(ex, t, op)):
+        if (o, path) == alt:
+            return i
+    return None
 
 
 def await_view(ex: Execution, t: int) -> WeakStepView:

@@ -25,6 +25,7 @@ from pagerace.engine.memory.history import (
     CLOCK,
     UNSET,
     Msg,
+    buffer_key,
     initial_history,
     thread_key,
 )
@@ -99,6 +100,18 @@ class WeakStepView(StepView):
         self.writes.add(loc)
         self._put(loc, h + (Msg(ts, value, self.thread),))
         return ts
+
+    def buffer_read(self, loc: Hashable) -> None:
+        """Record that the step read this thread's buffered store to `loc` (forwarding)."""
+        self.reads.add(buffer_key(self.thread, loc))
+
+    def buffer_write(self, loc: Hashable) -> None:
+        """Record that the step drained this thread's buffered store to `loc` (the key is
+        written into the state too, with a constant, so that every written location of a
+        footprint is one of the state's)."""
+        key = buffer_key(self.thread, loc)
+        self.writes.add(key)
+        self._put(key, True)
 
     def tstate(self, initial: Any) -> Any:
         return self._raw(thread_key(self.thread), initial)
