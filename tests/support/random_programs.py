@@ -116,6 +116,9 @@ weak_op_spec = st.one_of(
     # (the store buffer's same-step entries, flushes and waits)
     st.tuples(st.just("storepair"), st.sampled_from(LOCS), st.sampled_from(LOCS),
               st.sampled_from(("none", "wmb", "mb")), st.sampled_from(("once", "release"))),
+    # one step: a load and, where it read 0, smp_mb(): the step's alternatives that read 0
+    # wait for the store buffer and the others do not (indices shift when it drains)
+    st.tuples(st.just("condmb"), st.sampled_from(LOCS)),
 )
 
 MAX_WEAK_ACCESSES = 6  # memory accesses in all threads together
@@ -155,6 +158,16 @@ def _storepair(first: str, second: str, fence: str, order: str) -> Any:
     return fn
 
 
+def condmb(loc: str) -> Any:
+    """An `Atomic` step: READ_ONCE(loc), then smp_mb() where it read 0."""
+    def fn(view: Any, outcome: int) -> int:
+        a = int(view.load(loc, order="once"))
+        if a == 0:
+            view.fence("mb")
+        return a
+    return fn
+
+
 def _weak_thread(ops: list[OpSpec]) -> Any:
     def body() -> Generator[Any, Any, Any]:
         seen = []
@@ -179,6 +192,8 @@ def _weak_thread(ops: list[OpSpec]) -> Any:
                 seen.append((yield Atomic(_maybe(spec[1], spec[2]), "maybe", outcomes=2)))
             elif kind == "storepair":
                 seen.append((yield Atomic(_storepair(*spec[1:]), "storepair")))
+            elif kind == "condmb":
+                seen.append((yield Atomic(condmb(spec[1]), "condmb")))
         return tuple(seen)
     return body
 
