@@ -101,6 +101,42 @@ def test_smp_wmb_is_what_orders_the_writer() -> None:
     assert (1, 0) not in _mp_addr("wmb")
 
 
+def _mp_release_between(lock_word: bool) -> set[tuple[int, int]]:
+    """P0: x = 1; a release store (spin_unlock); y = 1. P1: r1 = y; smp_rmb(); r2 = x.
+    With `lock_word`, P1 reads the release's location instead of x."""
+    def writer() -> Gen:
+        yield Store("x", 1, order="once")
+        yield Store("s", 1, order="release")
+        yield Store("y", 1, order="once")
+
+    def reader() -> Gen:
+        r1 = yield Load("y", order="once")
+        yield Fence("rmb")
+        r2 = yield Load("s" if lock_word else "x", order="once")
+        return r1, r2
+
+    seen: set[tuple[int, int]] = set()
+
+    class End:
+        def start(self) -> None: ...
+        def after_step(self, ctx: Any) -> None: ...
+        def at_end(self, ctx: Any) -> None:
+            seen.add(ctx.results[1])
+    prog = Program([ThreadSpec("w", writer), ThreadSpec("r", reader)],
+                   {"x": 0, "y": 0, "s": 0}, memory="relaxed",
+                   instruments=[End()])  # type: ignore[list-item]
+    assert explore(prog, "dpor", stop_on_violation=False).complete
+    return seen
+
+
+def test_a_release_store_orders_the_stores_before_it_not_after() -> None:
+    """LKMM's MP+unlocklockonceonce+fencermbonceonce (Result: Never): a store after an
+    unlock may not become visible before a store before it; ARMv8's STLR orders every
+    earlier access before it. A later store may pass the release itself (one-way)."""
+    assert (1, 0) not in _mp_release_between(lock_word=False)
+    assert (1, 0) in _mp_release_between(lock_word=True)
+
+
 def test_own_loads_forward_from_the_buffer_and_coherence_holds() -> None:
     """CoWR: a CPU reads its own buffered store (never the older value), and another
     CPU's store to the same location cannot come after it in its own view."""

@@ -27,6 +27,13 @@ model on (`KernelConfig.tlb = "percpu"`, tlb.py); with it off they are trace not
   their fills and hits, which is the race that matters (an access before or after the
   invalidation).
 
+Under a weak memory model both begin with a full fence: the stores before the flush (the
+PTE updates it publishes) are visible before any TLB is invalidated - arm64's dsb(ishst)
+before the TLBI and dsb(ish) after it; for an IPI, llist_add()'s cmpxchg queueing the csd
+in smp_call_function_many_cond() (kernel/smp.c), a fully ordered RMW, before the IPI is
+sent. Without it a flush could run while the new PTE is still in the store buffer, and a
+refill would cache the old translation after the flush - which no architecture allows.
+
 The x86 range flush that exceeds tlb_single_page_flush_ceiling becomes a full flush; the
 model flushes the range (the vmemmap entries outside it are not involved in any
 scenario). Leaves out: lazy-TLB CPUs (kernel threads keep init_mm's entries, the same
@@ -102,6 +109,7 @@ def _broadcast(k: Kernel, req: FlushRequest, name: str,
     vpages = request_range(req)
 
     def fn(view: StepView, outcome: int) -> None:
+        view.fence("mb")  # dsb(ishst) before the TLBI (and dsb(ish) after): PTE stores first
         parts = [_dropped(cpu, invalidate(view, cpu, vpages))
                  for cpu in range(k.config.ncpus)]
         insn = "INVLPGB + TLBSYNC" if k.config.arch == "x86" else "TLBI ...IS + DSB ISH"
@@ -117,6 +125,7 @@ def _send_ipis(k: Kernel, req: FlushRequest, name: str,
     vpages = request_range(req)
 
     def fn(view: StepView, outcome: int) -> CpuList:
+        view.fence("mb")  # llist_add()'s cmpxchg of the csd (fully ordered) precedes the IPI
         parts = [f"local {_dropped(me, invalidate(view, me, vpages))}"]
         queued = []
         for cpu in range(k.config.ncpus):

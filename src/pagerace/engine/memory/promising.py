@@ -168,9 +168,10 @@ class Relaxed(MemoryModel):
             last = th.buf[-1]
             return th._replace(buf=th.buf[:-1] + (last._replace(stores=last.stores + (st,)),))
         cx.scratch["mine"] = int(cx.scratch.get("mine", 0)) + 1
-        if order in RELEASE:  # its own entry; later stores may pass it, so none joins it
-            cx.scratch.pop("open", None)
-            return th._replace(buf=th.buf + (sb.Entry((st,), th.epoch, release=True),))
+        if order in RELEASE:  # its own entry, closing its epoch; later stores may pass it
+            cx.scratch.pop("open", None)      # but not the stores before it
+            return th._replace(buf=th.buf + (sb.Entry((st,), th.epoch, release=True),),
+                               epoch=th.epoch + 1)
         cx.scratch["open"] = True
         return th._replace(buf=th.buf + (sb.Entry((st,), th.epoch),))
 

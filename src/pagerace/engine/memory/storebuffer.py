@@ -11,7 +11,8 @@ An entry is the ordinary stores of one engine step, in program order; they drain
 (an `Atomic` step of the model claims atomicity of its code already; reordering inside one
 step is left out). Entry j may drain before an older entry i only if
 - no smp_wmb(), release fence, full fence or release store comes between them (each such
-  barrier starts a new *epoch*; entries drain in epoch order),
+  barrier starts a new *epoch*; entries drain in epoch order, except that an entry may
+  pass the release store that ended the epoch before its own),
 - they store to no common location (per-location coherence: a CPU's stores to one location
   reach memory in program order), and
 - entry j is not a release store (a release store becomes visible after every earlier
@@ -74,7 +75,8 @@ def eligible(buf: Buffer) -> list[int]:
         if e.release:
             continue
         locs = e.locs
-        if all(i.epoch == e.epoch and locs.isdisjoint(i.locs) for i in buf[:j]):
+        if all((i.epoch == e.epoch or i.release and i.epoch == e.epoch - 1)
+               and locs.isdisjoint(i.locs) for i in buf[:j]):
             out.append(j)
     return out
 
