@@ -82,6 +82,12 @@ def _mp_addr(writer_fence: str | None) -> list[tuple[int, int]]:
     def reader() -> Gen:
         return (yield Atomic(read, "walk"))
 
+    return _reader_results(writer, reader, {"pte": 0, "desc": 0})
+
+
+def _reader_results(writer: Any, reader: Any, initial: dict[str, int]
+                    ) -> list[tuple[int, int]]:
+    """What the reader (thread 1) returned at the end of every DPOR execution."""
     seen: list[tuple[int, int]] = []
 
     class End:
@@ -89,9 +95,8 @@ def _mp_addr(writer_fence: str | None) -> list[tuple[int, int]]:
         def after_step(self, ctx: Any) -> None: ...
         def at_end(self, ctx: Any) -> None:
             seen.append(ctx.results[1])
-    prog = Program([ThreadSpec("w", writer), ThreadSpec("r", reader)],
-                   {"pte": 0, "desc": 0}, memory="relaxed",
-                   instruments=[End()])  # type: ignore[list-item]
+    prog = Program([ThreadSpec("w", writer), ThreadSpec("r", reader)], initial,
+                   memory="relaxed", instruments=[End()])  # type: ignore[list-item]
     assert explore(prog, "dpor", stop_on_violation=False).complete
     return seen
 
@@ -115,18 +120,7 @@ def _mp_release_between(lock_word: bool) -> set[tuple[int, int]]:
         r2 = yield Load("s" if lock_word else "x", order="once")
         return r1, r2
 
-    seen: set[tuple[int, int]] = set()
-
-    class End:
-        def start(self) -> None: ...
-        def after_step(self, ctx: Any) -> None: ...
-        def at_end(self, ctx: Any) -> None:
-            seen.add(ctx.results[1])
-    prog = Program([ThreadSpec("w", writer), ThreadSpec("r", reader)],
-                   {"x": 0, "y": 0, "s": 0}, memory="relaxed",
-                   instruments=[End()])  # type: ignore[list-item]
-    assert explore(prog, "dpor", stop_on_violation=False).complete
-    return seen
+    return set(_reader_results(writer, reader, {"x": 0, "y": 0, "s": 0}))
 
 
 def test_a_release_store_orders_the_stores_before_it_not_after() -> None:
