@@ -37,6 +37,8 @@ Leaves out (each makes the model stronger than ARMv8 / RVWMO, never weaker):
   enters the buffer only after the loads before it have read;
 - store->store reordering inside one engine step (an `Atomic` step's stores drain
   together, in program order);
+- an RMW's store is never buffered (visible at once, with its read), so the store half of
+  an acquire RMW cannot become visible after later stores;
 - isb / control+isb, exclusives' failure paths, mixed-size accesses.
 - with `store_buffer=False` ("relaxed-nosb") stores are appended at once, in program
   order, so store->store reordering is left out as well: the model before store buffers,
