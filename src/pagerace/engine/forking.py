@@ -4,9 +4,10 @@ Generators cannot be copied, so a fork shares its parent's thread generators and
 re-creates one only when it must advance it: a fresh generator of that thread's body,
 fed the thread's history (the results the engine sent into it; bodies are deterministic
 functions of them). Nothing else is re-executed: the shared state is a dict copy, the
-pending ops and results are copied lists. A shared generator is never advanced, so a
-parent and all its forks stay valid; a generator a fork created itself is its own (it may
-advance it again without a replay).
+pending ops and results are copied lists. Every generator has at most one owner, the only
+execution that may advance it: the parent keeps its own across a fork, except the one it
+gives the fork; an execution that does not own a thread's generator re-creates its own
+before advancing it, so the parent and all its forks stay valid.
 
 Footprints and distinct outcomes of pending ops are cached per thread and kept across a
 step that wrote none of the locations the op's dry run read (the dry run is a function of
@@ -66,7 +67,7 @@ class ForkingExecution(Execution):
         new.owned = [False] * self.n
         if give is not None and self.owned[give]:
             new.owned[give] = True
-        self.owned = [False] * self.n
+            self.owned[give] = False
         return new
 
     def _advance(self, t: int, value: Any, first: bool = False) -> None:
