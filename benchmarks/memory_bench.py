@@ -1,4 +1,4 @@
-"""Memory-model benchmark: DPOR's reduction and redundancy under sc, tso and relaxed.
+"""Memory-model benchmark: DPOR's reduction and redundancy under every model (engine.memory.MODELS).
 
 For each of the kernel's litmus tests in tests/litmus/ and each model: naive DFS
 executions, DPOR executions, Mazurkiewicz traces (what an optimal reduction explores),
