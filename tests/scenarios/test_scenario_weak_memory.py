@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import pytest
 
+from pagerace.check.options import CheckOptions
 from pagerace.check.run import run_check
 from pagerace.engine import explore, replay
 from pagerace.engine.lift import lift_schedule
@@ -88,3 +89,16 @@ def test_found_nosb_oops_is_a_relaxed_oops(gen: str, target: str) -> None:
     ex, _ = replay(relaxed, lift_schedule(relaxed, found.schedule))
     assert ex.violation is not None and ex.violation.kind == "oops"
     assert any(ev.drain for ev in ex.events)
+
+
+def test_an_open_relaxed_check_reports_the_lifted_oops() -> None:
+    """`check` under memory=arch on arm64: DPOR under `relaxed` stops at its limit without
+    a violation, so the cell is explored under `relaxed-nosb` and the witness lifted;
+    the verdict is the replayed `relaxed` oops, the result incomplete (check/lifted.py)."""
+    doc = run_check(load_scenario(SEED),
+                    {"gen": "G0", "arch": "arm64-lse", "target": "unaligned", "memory": "arch"},
+                    CheckOptions(max_executions=50))
+    assert doc.memory == "relaxed" and not doc.complete
+    assert doc.violation is not None and doc.violation["kind"] == "oops"
+    assert doc.stats["lifted_from"]["memory"] == "relaxed-nosb"
+    assert doc.trace is not None and doc.trace["memory"] == "relaxed"

@@ -1,7 +1,8 @@
 """Running one check of a scenario: explore, minimize, trace - one `CheckResult`.
 
 `run_check` explores the scenario's program with the chosen strategy (or re-runs one
-schedule with `CheckOptions.replay`), minimizes a counterexample, records its trace, and
+schedule with `CheckOptions.replay`), tries an open `relaxed` cell under `relaxed-nosb`
+and lifts what it finds (lifted.py), minimizes a counterexample, records its trace, and
 says whether the configuration ever shipped (`shipped_of`). The exploration runs in this
 process or split over `opts.jobs` processes or a cluster (split.py); a progress
 callback, when given, reaches the engine.
@@ -16,6 +17,7 @@ import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pagerace.check.lifted import try_lifted
 from pagerace.check.options import CheckOptions
 from pagerace.check.result import CheckResult
 from pagerace.check.split import explore_check
@@ -78,6 +80,10 @@ def run_check(scenario: Scenario, given: Mapping[str, str],
         complete = result.complete
         trace = None
         schedule = result.schedule or Schedule(())
+        if violation is None and not complete:  # an open relaxed cell: lifted.py
+            got = try_lifted(program, name, params, opts, progress)
+            if got is not None:
+                schedule, violation, stats["lifted_from"] = got
         if violation is not None and len(schedule) > 0:
             found_len = len(schedule)
             if opts.minimize:

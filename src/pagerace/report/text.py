@@ -112,6 +112,12 @@ def _header(result: CheckResult) -> Text:
     t.append(result.verdict, style=style)
     if result.memory != "sc":
         t.append(f"\nmemory model: {result.memory}", style="cyan")
+    lifted = result.stats.get("lifted_from")
+    if lifted:
+        t.append(f"\nnot reached under {result.memory} within the limits; found under "
+                 f"{lifted['memory']} in {lifted['executions']} executions and lifted "
+                 f"(every store drains at once), the trace replayed under {result.memory}",
+                 style="cyan")
     if not result.shipped:
         t.append(f"\nnever in a mainline release: {result.shipped_note}", style="yellow")
     return t
