@@ -36,6 +36,7 @@ from pagerace.engine import violation as vk
 from pagerace.engine.apply import Footprint
 from pagerace.engine.execution import Event, Execution, dependent
 from pagerace.engine.memory import stepping as weak
+from pagerace.engine.memory.choices import Alternative
 from pagerace.engine.memory.history import buffer_locs
 from pagerace.engine.ops import Await
 from pagerace.engine.program import Program
@@ -269,19 +270,19 @@ def _kept_across_own_step(entry: SleepEntry, ev: Event, ex: Execution, q: int
     be explored before and after each of its own thread's later steps."""
     outs: list[int] | None = None
     asleep: dict[int, Footprint] = {}
-    alts: dict[int, tuple[int, tuple[int, ...]]] = {}
+    alts: dict[int, Alternative] = {}
     for o, fp in entry.asleep.items():
         alt = entry.alts.get(o)
         if alt is None or dependent(fp, ev.fp):
             continue
-        if bool(buffer_locs(fp[1], q)) == ev.drain:
+        locs = buffer_locs(fp[1], q)  # the asleep event's drained locations, if a drain
+        if bool(locs) == ev.drain:
             continue  # drain across drain, op across op: not the same event any more
         if outs is None:
             outs = ex.outcomes(q)
         if ev.drain:
             kept = weak.index_of(ex, q, alt)
         else:  # a drain's entry index is its position among the entries; none go before
-            locs = buffer_locs(fp[1], q)
             kept = weak.drain_outcome(ex, q, outs, locs)
             alt = None if kept is None else weak.alternative_at(ex, q, kept)
         if kept is not None and kept in outs and alt is not None:

@@ -34,6 +34,7 @@ from pagerace.engine.fingerprint import encode
 from pagerace.engine.instrument import EndContext, StepContext
 from pagerace.engine.memory import make_model
 from pagerace.engine.memory import stepping as weak
+from pagerace.engine.memory.choices import Alternative
 from pagerace.engine.memory.history import Visible, initial_history
 from pagerace.engine.ops import (
     Await,
@@ -73,7 +74,7 @@ class Event:
     drain: bool = False  # a store-buffer drain: the thread's op stays pending, no result
     # under a weak model, the alternative the step took (memory/choices.py): its op
     # outcome and model choices, which name it where its index changes
-    alt: tuple[int, tuple[int, ...]] | None = None
+    alt: Alternative | None = None
 
 
 class Execution:
@@ -233,7 +234,7 @@ class Execution:
                 return self._redo(rec)
         stack = self._stack(t) if self.trace else ()
         drain: int | None = None
-        alt: tuple[int, tuple[int, ...]] | None = None
+        alt: Alternative | None = None
         view: StepView
         if self.model is None:
             view, op_outcome = StepView(self.state, commit=True), outcome

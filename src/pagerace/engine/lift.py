@@ -41,15 +41,15 @@ def lift_schedule(program: Program, schedule: Schedule,
     src = Execution(replace(program, memory="relaxed-nosb"), max_steps)
     dst = Execution(program, max_steps)
     out: list[Choice] = []
-    for c in schedule.choices:
+    for n, c in enumerate(schedule.choices):
         t = c.thread
         if t not in src.enabled():
-            raise ScheduleError(f"step {len(out)}: thread {t} cannot run under relaxed-nosb")
+            raise ScheduleError(f"step {n}: thread {t} cannot run under relaxed-nosb")
         ev = src.step(t, c.outcome)
         i = weak.index_of(dst, t, ev.alt) if ev.alt is not None else None
         if i is None:
-            raise ScheduleError(f"step {len(out)}: thread {t}'s alternative {ev.alt} is "
-                                "not one under relaxed")
+            raise ScheduleError(f"step {n}: thread {t}'s alternative {ev.alt} is not one "
+                                "under relaxed")
         dst.step(t, i)
         out.append(Choice(t, i))
         while dst.violation is None and weak.buffered(dst, t):

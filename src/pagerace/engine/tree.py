@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pagerace.engine.execution import Event, Execution, Footprint
+from pagerace.engine.memory.choices import Alternative
 from pagerace.engine.schedule import Choice, Schedule
 from pagerace.engine.symmetric import Swap, kept_swaps, twin_done
 from pagerace.engine.symmetry import Symmetry, check_initial, swaps
@@ -56,7 +57,7 @@ class SleepEntry:
 
     outs: tuple[int, ...]
     asleep: dict[int, Footprint]
-    alts: dict[int, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    alts: dict[int, Alternative] = field(default_factory=dict)
 
     def full(self) -> bool:
         return all(o in self.asleep for o in self.outs)

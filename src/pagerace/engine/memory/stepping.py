@@ -137,15 +137,18 @@ def commit_view(ex: Execution, t: int, op: Op, outcome: int
     return cls(ex.state, True, model, t, Chooser(path)), o, None, (o, path)
 
 
+def _pending_alts(ex: Execution, t: int) -> AltList:
+    """The alternatives of `t`'s pending op now (none for a finished thread)."""
+    op = ex.pending[t]
+    return [] if op is None else _alts(ex, t, op)
+
+
 def drain_outcome(ex: Execution, t: int, outcomes: list[int],
                   locs: frozenset[Hashable]) -> int | None:
     """Which of `outcomes` of `t`'s pending op drains the buffer entry holding exactly
     `locs` (None: none does). Eligible entries have pairwise disjoint locations, so the
     locations name the entry across the thread's own steps."""
-    op = ex.pending[t]
-    if op is None:
-        return None
-    alts = _alts(ex, t, op)
+    alts = _pending_alts(ex, t)
     for i in outcomes:
         (o, _path), view, _res = alts[i]
         if o == DRAIN and buffer_locs(view.writes, t) == locs:
@@ -155,20 +158,14 @@ def drain_outcome(ex: Execution, t: int, outcomes: list[int],
 
 def alternative_at(ex: Execution, t: int, i: int) -> Alternative | None:
     """Alternative `i` of `t`'s pending op now (None: there is none)."""
-    op = ex.pending[t]
-    if op is None:
-        return None
-    alts = _alts(ex, t, op)
+    alts = _pending_alts(ex, t)
     return alts[i][0] if 0 <= i < len(alts) else None
 
 
 def index_of(ex: Execution, t: int, alt: Alternative) -> int | None:
     """The index of alternative `alt` of `t`'s pending op now (None: it is not one)."""
-    op = ex.pending[t]
-    if op is None:
-        return None
-    for i, ((o, path), _view, _res) in enumerate(_alts(ex, t, op)):
-        if (o, path) == alt:
+    for i, (a, _view, _res) in enumerate(_pending_alts(ex, t)):
+        if a == alt:
             return i
     return None
 
