@@ -37,7 +37,28 @@ op = st.one_of(
     st.tuples(st.just("choose"), st.sampled_from(SHARED)),
     st.tuples(st.just("oops"), st.sampled_from(SHARED), st.integers(1, 3)),
     st.tuples(st.just("deref"),),  # a load whose location depends on the last result
+    # Atomic steps the stateful search's memo re-applies (memo.py): a copy (which keeps
+    # the type it read), a bool store (True and 1 must stay apart), a store of what it
+    # peeked
+    st.tuples(st.just("copy"), st.sampled_from(SHARED), st.sampled_from(SHARED)),
+    st.tuples(st.just("truth"), st.sampled_from(SHARED)),
+    st.tuples(st.just("peekinc"), st.sampled_from(SHARED)),
 )
+
+
+def _copy(view: Any, outcome: int, src: str, dst: str) -> None:
+    view.store(dst, view.load(src))
+
+
+def _truth(view: Any, outcome: int, loc: str) -> None:
+    view.store(loc, view.load(loc) % 2 == 1)
+
+
+def _peekinc(view: Any, outcome: int, loc: str) -> None:
+    # as the kernel model counts its ghost events: a peek at a location the step then
+    # writes (so it is in the step's footprint), the value written depending on it
+    view.store(loc, view.peek(loc) + 1)
+
 
 
 def body(me: int, ops: list[tuple[Any, ...]]) -> Any:
@@ -60,6 +81,13 @@ def body(me: int, ops: list[tuple[Any, ...]]) -> Any:
                 last = yield Load(SHARED[last % 2])
             elif kind == "mine":
                 yield Store(("p", me), o[1] + last % 2)
+            elif kind == "copy":
+                yield Atomic(lambda view, o_, src=o[1], dst=o[2]: _copy(view, o_, src, dst),
+                             "copy")
+            elif kind == "truth":
+                yield Atomic(lambda view, o_, loc=o[1]: _truth(view, o_, loc), "truth")
+            elif kind == "peekinc":
+                yield Atomic(lambda view, o_, loc=o[1]: _peekinc(view, o_, loc), "peekinc")
             elif kind == "choose":
                 c = yield Choose(2)
                 yield Store(o[1], c)

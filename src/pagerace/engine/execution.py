@@ -237,7 +237,7 @@ class Execution:
         alt: Alternative | None = None
         view: StepView
         if self.model is None:
-            view, op_outcome = StepView(self.state, commit=True), outcome
+            view, op_outcome = self._commit_view(), outcome
         else:
             wview, op_outcome, drain, alt = weak.commit_view(self, t, op, outcome)
             view = wview
@@ -267,6 +267,10 @@ class Execution:
             ev.effects = {loc: state[loc] for loc in view.writes}
             ev.witnessed = tuple(view.witnessed)
         return self._after(ev, result, advance=drain is None)
+
+    def _commit_view(self) -> StepView:
+        """The view a step under sc runs through (a subclass may record more)."""
+        return StepView(self.state, commit=True)
 
     def _redo(self, rec: Event) -> Event:
         """Replay `rec`, a step recorded from this same state (the same choices from the

@@ -13,8 +13,9 @@ Footprints and distinct outcomes of pending ops are cached per thread and kept a
 step that wrote none of the locations the op's dry run read (the dry run is a function of
 those values, so it would give the same answer), and across forks.
 
-Each execution also keeps its history ids (canonical.py interns them) and the item ids of
-the locations that differ from the initial state, which is all the canonical key needs.
+Each execution also keeps its history ids (canonical.py interns them), the item ids of
+the locations that differ from the initial state and the hash of the fixed ones, which is
+all the canonical key needs.
 
 Leaves out: the event log of a forked run (`events` holds only the steps since the fork:
 the stateful search reports schedules, and replay rebuilds traces from them) and weak
@@ -29,18 +30,28 @@ from typing import Any
 from pagerace.engine.canonical import Canon
 from pagerace.engine.determinism import NondeterminismError
 from pagerace.engine.execution import Event, Execution, Footprint
+from pagerace.engine.memo import Record, RecordingView, record, valid
+from pagerace.engine.ops import Atomic
 from pagerace.engine.program import Program
+from pagerace.engine.view import StepView
 
 
 class ForkingExecution(Execution):
     """An `Execution` with `fork()`; threads' histories kept as interned ids."""
 
-    def __init__(self, program: Program, canon: Canon, max_steps: int | None = None) -> None:
+    def __init__(self, program: Program, canon: Canon, max_steps: int | None = None,
+                 memo: dict[tuple[int, int, int], Record] | None = None) -> None:
         self.canon = canon
+        # memo.py: (thread, history id, outcome) -> the record of that Atomic step,
+        # shared by an execution and all its forks
+        self.memo: dict[tuple[int, int, int], Record] = {} if memo is None else memo
+        self._view: RecordingView | None = None
         self.hist: list[int] = [0] * len(program.threads)
         self.values: list[tuple[Any, ...]] = [()] * len(program.threads)
         self.owned: list[bool] = [True] * len(program.threads)
         self.items: dict[Hashable, int] = {}  # canonical.py: locations that differ
+        self.moving: dict[Hashable, int] = {}  # those of them whose item is moving
+        self.zsum = 0  # the hash of the fixed ones
         # thread -> its pending op, that op's footprint and distinct outcomes (see step)
         self._fp_cache: dict[int, tuple[Any, Footprint, list[int] | None]] = {}
         super().__init__(program, max_steps)
@@ -63,6 +74,7 @@ class ForkingExecution(Execution):
         new.hist = list(self.hist)
         new.values = list(self.values)
         new.items = dict(self.items)
+        new.moving = dict(self.moving)
         new._fp_cache = dict(self._fp_cache)
         new.owned = [False] * self.n
         if give is not None and self.owned[give]:
@@ -108,8 +120,23 @@ class ForkingExecution(Execution):
         return outs
 
     def step(self, t: int, outcome: int = 0) -> Event:
-        ev = super().step(t, outcome)
-        self.canon.update(self.items, self.state, ev.fp[1])
+        op = self.pending[t]
+        key = (t, self.hist[t], outcome) if type(op) is Atomic else None
+        rec = self.memo.get(key) if key is not None else None
+        canon = self.canon
+        if rec is not None and self.violation is None and valid(rec, self.state):
+            ev = self._replay(t, outcome, rec)
+            pairs = rec.pairs
+        else:
+            self._view = RecordingView(self.state) if key is not None else None
+            ev = super().step(t, outcome)
+            view, self._view = self._view, None
+            pairs = canon.pairs(self.state, ev.fp[1])
+            if view is not None and ev.effects is not None:
+                assert key is not None
+                self.memo[key] = record(view, self.state, ev.label, ev.result, ev.effects,
+                                        pairs)
+        self.zsum = canon.update(self.zsum, self.items, self.moving, pairs)
         # a dry run that read none of the locations this step wrote would run the same
         # again: keep its footprint and outcomes; forget the rest and the mover's
         written = ev.fp[1]
@@ -119,5 +146,20 @@ class ForkingExecution(Execution):
                 del cache[u]
         return ev
 
+    def _commit_view(self) -> StepView:
+        return self._view if self._view is not None else super()._commit_view()
+
+    def _replay(self, t: int, outcome: int, rec: Record) -> Event:
+        """Step `t` by re-applying `rec`, its recorded step from a state that held the
+        same values where the step looked (memo.py)."""
+        self.steps[t] += 1
+        self.state.update(rec.effects)
+        if rec.witnessed:
+            self.sometimes_hit.update(rec.witnessed)
+        ev = Event(len(self.events), t, self.steps[t], rec.label, outcome, rec.fp,
+                   rec.result, rec.notes, rec.old, effects=rec.effects,
+                   witnessed=rec.witnessed)
+        return self._after(ev, rec.result)
+
     def key(self) -> bytes:
-        return self.canon.key(self.items, self.hist)
+        return self.canon.key(self.zsum, self.moving, self.hist)

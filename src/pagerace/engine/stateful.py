@@ -49,8 +49,13 @@ Counts: `Stats.states` (canonical states stored), `Stats.transitions` (steps exe
 `executions` counts the end states reached (finished, deadlocked or violating), and
 `distinct_states` the distinct terminal states up to symmetry.
 
+The visited set holds canonical keys whose thread-invariant part is a 128-bit hash
+(canonical.py: hash compaction as SPIN's -DHC; the chance that it merges two distinct
+states is below N**2 / 2**129 for N states). An `Atomic` step that runs again from the
+same program point on the same values is re-applied from its record (memo.py).
+
 Leaves out: weak memory models (a fork copies the state dict shallowly and the symmetry
-does not rename thread views), preemption bounds, and hash-compacted visited sets.
+does not rename thread views), preemption bounds, and a bit-state visited set.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from pagerace.engine.fingerprint import fingerprint
 from pagerace.engine.forking import ForkingExecution
 from pagerace.engine.limits import Budget, Limits
 from pagerace.engine.mayaccess import MayAccess
+from pagerace.engine.memo import Record
 from pagerace.engine.program import Program
 from pagerace.engine.progress import Progress, ProgressFn, Throttle
 from pagerace.engine.result import ExplorationResult, Found
@@ -132,6 +138,7 @@ class StatefulSearch:
         if self.sym is not None:
             check_initial(self.sym, program.initial, n)
         self.canon = Canon(program.initial, n, self.sym)
+        self.memo: dict[tuple[int, int, int], Record] = {}  # memo.py, shared by all forks
         self.por = por
         self._fps: dict[tuple[frozenset[int], Hashable], str] = {}
         self.name = NAME if self.sym is None else NAME + "+symmetry"
@@ -193,7 +200,7 @@ class StatefulSearch:
             result.terminal_states.add(self._terminal_fp(ex))
             return False
 
-        root = ForkingExecution(self.program, self.canon, self.limits.max_steps)
+        root = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo)
         hit |= root.sometimes_hit
         stack: list[_Frame] = []
         stopped = False
@@ -262,7 +269,7 @@ class StatefulSearch:
         if frame.next < len(frame.moves):
             frame.moves.extend(others(frame.ex, frame.ex.enabled(), t))
             return
-        ex = ForkingExecution(self.program, self.canon, self.limits.max_steps)
+        ex = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo)
         for c in frame.path:
             ex.step(c.thread, c.outcome)
         stack.append(_Frame(ex, frame.path, others(ex, ex.enabled(), t), False))

@@ -144,8 +144,9 @@ def prep_new_page(k: KernelHandle, page: int, order: int, func: str = "prep_new_
     if order == 0:
         return
     head_info = sp.encode_compound_head(k, page, order)
+    tail_field = k.compound_field
     for group in _groups(k, page, order):
-        writes = [(p, k.compound_field, head_info) for p in group if p != page]
+        writes = [(p, tail_field, head_info) for p in group if p != page]
         if group[0] == page:
             writes.insert(0, (page, FLAGS, sp.PG_HEAD))
         yield from write_descs(k, writes, "prep_compound_page",

@@ -53,7 +53,7 @@ class KernelHandle:
     def gen(self) -> Generation:
         return get_generation(self.config.gen)
 
-    @property
+    @cached_property
     def compound_field(self) -> str:
         """The struct page field a tail points at its head with, in this generation."""
         return COMPOUND_INFO if self.gen.mask_encoding else COMPOUND_HEAD
