@@ -85,6 +85,7 @@ class Canon:
         self._renamed_items: dict[tuple[int, Perm], int] = {}
         self.identity: Perm = tuple(range(nthreads))
         self._swaps = [p for p, _ in swaps(symmetry, nthreads)] if symmetry else []
+        self._perms: dict[tuple[tuple[int, ...], ...], Perm] = {}  # block orders -> perm
         self.fixed: list[bool] = []  # item id -> no renaming changes it
         self.word: list[int] = []  # item id -> its random 128-bit word
         self._rng = random.Random(_SEED)
@@ -219,19 +220,29 @@ class Canon:
         """The renamings that sort each group's blocks by their histories (all orders of
         tied blocks)."""
         assert self.sym is not None
-        per_group: list[list[list[int]]] = []
+        per_group: list[list[tuple[int, ...]]] = []
         for group in self.sym.groups:
-            keyed = sorted(range(len(group)), key=lambda b: [hists[t] for t in group[b]])
+            keys = [tuple([hists[t] for t in block]) for block in group]
+            keyed = sorted(range(len(group)), key=keys.__getitem__)
+            if len(set(keys)) == len(keys):  # no ties: one order
+                per_group.append([tuple(keyed)])
+                continue
             ties: list[list[int]] = []
-            prev: list[int] | None = None
+            prev: tuple[int, ...] | None = None
             for b in keyed:
-                k = [hists[t] for t in group[b]]
-                if prev is not None and k == prev:
+                if prev is not None and keys[b] == prev:
                     ties[-1].append(b)
                 else:
                     ties.append([b])
-                prev = k
-            orders = [[b for part in combo for b in part]
-                      for combo in product(*(list(permutations(tie)) for tie in ties))]
-            per_group.append(orders)
-        return [self.sym.perm_of(orders, self.n) for orders in product(*per_group)]
+                prev = keys[b]
+            per_group.append([tuple(b for part in combo for b in part)
+                              for combo in product(*(list(permutations(tie))
+                                                     for tie in ties))])
+        perms = self._perms
+        out = []
+        for orders in product(*per_group):
+            perm = perms.get(orders)
+            if perm is None:
+                perm = perms[orders] = self.sym.perm_of(orders, self.n)
+            out.append(perm)
+        return out

@@ -3,11 +3,20 @@
 Generators cannot be copied, so a fork shares its parent's thread generators and
 re-creates one only when it must advance it: a fresh generator of that thread's body,
 fed the thread's history (the results the engine sent into it; bodies are deterministic
-functions of them). Nothing else is re-executed: the shared state is a dict copy, the
-pending ops and results are copied lists. Every generator has at most one owner, the only
-execution that may advance it: the parent keeps its own across a fork, except the one it
-gives the fork; an execution that does not own a thread's generator re-creates its own
-before advancing it, so the parent and all its forks stay valid.
+functions of them). Every generator has at most one owner, the only execution that may
+advance it: the parent keeps its own across a fork, except the one it gives the fork; an
+execution that does not own a thread's generator re-creates its own before advancing it,
+so the parent and all its forks stay valid. Nothing else is re-executed: the shared state
+is a dict copy, the pending ops and results are copied lists.
+
+And a generator is advanced only to reach a program point no execution of the search
+reached before: the op a thread yields after a history (or the result it returns) is
+recorded per history id (`next_ops`), shared by all executions of the search, so a
+thread that reaches a known point takes its op from there and leaves its generator, now
+behind, to be re-created if it is ever needed again. Sharing an op object between
+executions is what forks did already: the engine tells an op its result only by sending
+it into the generator. An `Atomic` step, and the dry run of its footprint, that runs
+again on the same values is re-applied from its record (memo.py).
 
 Footprints and distinct outcomes of pending ops are cached per thread and kept across a
 step that wrote none of the locations the op's dry run read (the dry run is a function of
@@ -29,7 +38,7 @@ from typing import Any
 
 from pagerace.engine.canonical import Canon
 from pagerace.engine.determinism import NondeterminismError
-from pagerace.engine.execution import Event, Execution, Footprint
+from pagerace.engine.execution import Event, Execution, Footprint, apply_op, op_outcomes
 from pagerace.engine.memo import Record, RecordingView, record, valid
 from pagerace.engine.ops import Atomic
 from pagerace.engine.program import Program
@@ -40,8 +49,13 @@ class ForkingExecution(Execution):
     """An `Execution` with `fork()`; threads' histories kept as interned ids."""
 
     def __init__(self, program: Program, canon: Canon, max_steps: int | None = None,
-                 memo: dict[tuple[int, int, int], Record] | None = None) -> None:
+                 memo: dict[tuple[int, int, int], Record] | None = None,
+                 next_ops: dict[tuple[int, int], tuple[bool, Any]] | None = None) -> None:
         self.canon = canon
+        # (thread, history id) -> (True, the op it yields there) or (False, its result):
+        # a thread reaches a known program point without advancing any generator
+        self.next_ops: dict[tuple[int, int], tuple[bool, Any]] = \
+            {} if next_ops is None else next_ops
         # memo.py: (thread, history id, outcome) -> the record of that Atomic step,
         # shared by an execution and all its forks
         self.memo: dict[tuple[int, int, int], Record] = {} if memo is None else memo
@@ -83,32 +97,76 @@ class ForkingExecution(Execution):
         return new
 
     def _advance(self, t: int, value: Any, first: bool = False) -> None:
-        if not first:
-            if not self.owned[t]:
-                gen = self.program.threads[t].body()
-                op = next(gen)
-                for v in self.values[t]:
-                    op = gen.send(v)
-                was = self.pending[t]
-                if type(op) is not type(was) or op.label != getattr(was, "label", None):
-                    raise NondeterminismError(
-                        f"nondeterministic program: thread {self.program.threads[t].name} "
-                        f"yields {op.label!r} where, after the same results, it yielded "
-                        f"{getattr(was, 'label', None)!r}; a thread body must be a "
-                        "deterministic function of the results it receives")
-                self._gens[t] = gen
-                self.owned[t] = True
-            self.hist[t] = self.canon.extend(self.hist[t], value)
-            self.values[t] = self.values[t] + (value,)
-        super()._advance(t, value, first)
+        if first:
+            super()._advance(t, value, first)
+            return
+        h = self.hist[t] = self.canon.extend(self.hist[t], value)
+        self.values[t] = self.values[t] + (value,)
+        got = self.next_ops.get((t, h))
+        if got is not None:  # this program point was reached before: its op is known
+            self.owned[t] = False  # the generator, if this execution has it, is behind
+            if got[0]:
+                self.pending[t] = got[1]
+            else:
+                self.pending[t], self.results[t] = None, got[1]
+            return
+        if not self.owned[t]:
+            self._recreate(t)
+        super()._advance(t, value)
+        if self.violation is None:
+            op = self.pending[t]
+            self.next_ops[(t, h)] = (True, op) if op is not None else (False, self.results[t])
+
+    def _recreate(self, t: int) -> None:
+        """A generator of thread `t` at its current program point, fed its history but
+        the last result (which `_advance` sends next)."""
+        gen = self.program.threads[t].body()
+        op = next(gen)
+        for v in self.values[t][:-1]:
+            op = gen.send(v)
+        was = self.pending[t]
+        if type(op) is not type(was) or op.label != getattr(was, "label", None):
+            raise NondeterminismError(
+                f"nondeterministic program: thread {self.program.threads[t].name} "
+                f"yields {op.label!r} where, after the same results, it yielded "
+                f"{getattr(was, 'label', None)!r}; a thread body must be a "
+                "deterministic function of the results it receives")
+        self._gens[t] = gen
+        self.owned[t] = True
 
     def footprint(self, t: int) -> Footprint:
         got = self._fp_cache.get(t)
-        if got is not None and got[0] is self.pending[t]:
+        op = self.pending[t]
+        if got is not None and got[0] is op:
             return got[1]
-        fp = super().footprint(t)
-        self._fp_cache[t] = (self.pending[t], fp, None)
+        fp = self._atomic_footprint(t, op) if type(op) is Atomic else super().footprint(t)
+        self._fp_cache[t] = (op, fp, None)
         return fp
+
+    def _atomic_footprint(self, t: int, op: Atomic) -> Footprint:
+        """The footprint of `t`'s pending Atomic op, outcome by outcome from its records
+        (memo.py), dry-running and recording the outcomes that have none valid here."""
+        reads: set[Hashable] = set()
+        writes: set[Hashable] = set()
+        h = self.hist[t]
+        state = self.state
+        for o in range(op_outcomes(op)):
+            key = (t, h, o)
+            rec = self.memo.get(key)
+            if rec is None or not valid(rec, state):
+                view = RecordingView(state, commit=False)
+                try:
+                    result = apply_op(op, view, o)
+                except Exception:  # as Execution.footprint: the accesses up to it count
+                    reads |= view.reads
+                    writes |= view.writes
+                    continue
+                effects = dict(view.overlay)
+                rec = self.memo[key] = record(view, state, op.label, result, effects,
+                                              self.canon.pairs(effects, view.writes))
+            reads |= rec.fp[0]
+            writes |= rec.fp[1]
+        return frozenset(reads), frozenset(writes)
 
     def outcomes(self, t: int) -> list[int]:
         got = self._fp_cache.get(t)

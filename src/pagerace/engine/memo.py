@@ -14,7 +14,9 @@ locations holds an identical value (or one with an equal type-tagged encoding, s
 and `1` stay apart) and is present or absent as before, the effects are re-applied instead
 of running the function; otherwise the step runs and its record replaces the old one.
 The record also keeps the canonical item ids the step leaves (canonical.py), so a
-re-applied step is not re-tagged either.
+re-applied step is not re-tagged either. A dry run (the footprint of a pending step, run
+on an overlay) is recorded the same way: the step it previews is then re-applied, and a
+later footprint of the same step on the same values is read off the record.
 
 On the real geometry this is what makes prep_compound_page()'s 511-descriptor step cheap:
 comparing its ~1,500 values is several times faster than running its model code.
@@ -45,8 +47,8 @@ class RecordingView(StepView):
 
     __slots__ = ("peeked", "absent")
 
-    def __init__(self, state: State) -> None:
-        super().__init__(state, commit=True)
+    def __init__(self, state: State, commit: bool = True) -> None:
+        super().__init__(state, commit)
         self.peeked: set[Hashable] = set()
         self.absent: set[Hashable] = set()
 
@@ -77,12 +79,16 @@ class Record(NamedTuple):
 def record(view: RecordingView, state: State, label: str, result: Any,
            effects: dict[Hashable, Any], pairs: tuple[tuple[Hashable, int], ...]
            ) -> Record:
-    """The record of a step that just ran through `view` on `state` (now after it)."""
+    """The record of a step that just ran through `view` on `state` (after it when the
+    view committed, unchanged when it was a dry run)."""
     locs = tuple(view.reads | view.peeked)
     old = view.old
-    absent = view.absent
-    vals = [(MISSING if loc in absent else old[loc]) if loc in old
-            else state.get(loc, MISSING) for loc in locs]
+    if view.commit:
+        absent = view.absent
+        vals = [(MISSING if loc in absent else old[loc]) if loc in old
+                else state.get(loc, MISSING) for loc in locs]
+    else:
+        vals = [state.get(loc, MISSING) for loc in locs]
     return Record(locs, vals, effects, label, (frozenset(view.reads), frozenset(view.writes)),
                   result, view.notes, dict(old), tuple(view.witnessed), pairs)
 

@@ -62,6 +62,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from pagerace.engine.canonical import Canon, tag_results
 from pagerace.engine.fingerprint import fingerprint
@@ -139,6 +140,7 @@ class StatefulSearch:
             check_initial(self.sym, program.initial, n)
         self.canon = Canon(program.initial, n, self.sym)
         self.memo: dict[tuple[int, int, int], Record] = {}  # memo.py, shared by all forks
+        self.next_ops: dict[tuple[int, int], tuple[bool, Any]] = {}  # forking.py, likewise
         self.por = por
         self._fps: dict[tuple[frozenset[int], Hashable], str] = {}
         self.name = NAME if self.sym is None else NAME + "+symmetry"
@@ -200,7 +202,8 @@ class StatefulSearch:
             result.terminal_states.add(self._terminal_fp(ex))
             return False
 
-        root = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo)
+        root = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo,
+                              self.next_ops)
         hit |= root.sometimes_hit
         stack: list[_Frame] = []
         stopped = False
@@ -269,7 +272,8 @@ class StatefulSearch:
         if frame.next < len(frame.moves):
             frame.moves.extend(others(frame.ex, frame.ex.enabled(), t))
             return
-        ex = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo)
+        ex = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo,
+                              self.next_ops)
         for c in frame.path:
             ex.step(c.thread, c.outcome)
         stack.append(_Frame(ex, frame.path, others(ex, ex.enabled(), t), False))
