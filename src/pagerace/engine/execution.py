@@ -145,7 +145,7 @@ class Execution:
 
     # -- queries -----------------------------------------------------------------------
     def finished(self) -> bool:
-        return all(op is None for op in self.pending)
+        return self.pending.count(None) == self.n
 
     def over(self) -> bool:
         return self.violation is not None or self.finished()

@@ -169,6 +169,9 @@ class ForkingExecution(Execution):
         return frozenset(reads), frozenset(writes)
 
     def outcomes(self, t: int) -> list[int]:
+        op = self.pending[t]
+        if op is None or op_outcomes(op) == 1:
+            return [0]
         got = self._fp_cache.get(t)
         if got is not None and got[0] is self.pending[t] and got[2] is not None:
             return got[2]

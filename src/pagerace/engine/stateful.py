@@ -62,7 +62,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pagerace.engine.canonical import Canon, tag_results
 from pagerace.engine.fingerprint import fingerprint
@@ -80,10 +80,27 @@ NAME = "stateful"
 SEED_RUNS = 16  # random executions that seed the may-access sets
 
 
+class _Path(NamedTuple):
+    """The schedule to a state, as a list linked to its parent's (a step is O(1))."""
+
+    up: _Path | None
+    choice: Choice
+    depth: int
+
+
+def _choices(path: _Path | None) -> tuple[Choice, ...]:
+    out = []
+    while path is not None:
+        out.append(path.choice)
+        path = path.up
+    out.reverse()
+    return tuple(out)
+
+
 @dataclass(eq=False)
 class _Frame:
     ex: ForkingExecution
-    path: tuple[Choice, ...]
+    path: _Path | None
     moves: list[tuple[int, int]]
     ample: bool  # the moves are one thread's, taken alone
     next: int = 0
@@ -191,13 +208,13 @@ class StatefulSearch:
         visited: set[bytes] = set()
         found: list[Found] = []
 
-        def end(ex: ForkingExecution, path: tuple[Choice, ...]) -> bool:
+        def end(ex: ForkingExecution, path: _Path | None) -> bool:
             """Account for an end state; True when the search stops here."""
             stats.executions += 1
             if ex.violation is not None:
                 if stats.first_violation_seconds is None:
                     stats.first_violation_seconds = budget.elapsed()
-                found.append(Found(ex.violation, Schedule(path)))
+                found.append(Found(ex.violation, Schedule(_choices(path))))
                 return stop_on_violation
             result.terminal_states.add(self._terminal_fp(ex))
             return False
@@ -208,11 +225,11 @@ class StatefulSearch:
         stack: list[_Frame] = []
         stopped = False
         if root.violation is not None or root.finished() or root.check_deadlock():
-            stopped = end(root, ())
+            stopped = end(root, None)
         else:
             visited.add(root.key())
             stats.states = 1
-            stack.append(_Frame(root, (), *moves(root, may)))
+            stack.append(_Frame(root, None, *moves(root, may)))
         while stack and not stopped:
             frame = stack[-1]
             if frame.next >= len(frame.moves):
@@ -233,8 +250,10 @@ class StatefulSearch:
                 may.observe(t, ev.pos - 1, ev.fp)
                 may.observe_properties(child.visible)
             hit |= child.sometimes_hit
-            path = (*frame.path, Choice(t, o))
-            stats.max_depth = max(stats.max_depth, len(path))
+            depth = frame.path.depth + 1 if frame.path is not None else 1
+            path = _Path(frame.path, Choice(t, o), depth)
+            if depth > stats.max_depth:
+                stats.max_depth = depth
             if child.violation is not None:
                 stopped = end(child, path)
                 if frame.ample and not stopped:
@@ -250,7 +269,7 @@ class StatefulSearch:
                 continue
             stack.append(_Frame(child, path, *moves(child, may)))
             if throttle.due():
-                throttle.emit(self._progress(result, budget, len(path), False))
+                throttle.emit(self._progress(result, budget, depth, False))
             lim = budget.exhausted(stats.states)
             if lim is not None:
                 result.limit_hit = lim
@@ -274,7 +293,7 @@ class StatefulSearch:
             return
         ex = ForkingExecution(self.program, self.canon, self.limits.max_steps, self.memo,
                               self.next_ops)
-        for c in frame.path:
+        for c in _choices(frame.path):
             ex.step(c.thread, c.outcome)
         stack.append(_Frame(ex, frame.path, others(ex, ex.enabled(), t), False))
 
