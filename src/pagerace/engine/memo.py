@@ -25,6 +25,10 @@ Exact under "sc", where a step's effect on the state is its writes (the stateful
 supports no other model). Not recorded: a step that raised a violation (it runs again,
 so the report is the real one).
 
+A re-applied step sends its recorded result into the thread, so the executions that
+re-apply one step share that result object: a thread body must not mutate a result it
+receives (none does; DPOR's replay of recorded effects shares them the same way).
+
 Leaves out: simple ops (a Load, a Store: running them is as cheap as checking them).
 """
 
